@@ -1,0 +1,145 @@
+// django-concurrent-test: the engine's command line. `manage.py test` (through the runner)
+// calls `run --bridge-fd N`; users may also run it directly from a project root.
+import { spawnSync } from "node:child_process";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { EXIT } from "./errors.ts";
+import type { RunnerOptions } from "./protocol/messages.ts";
+import { run } from "./run.ts";
+
+function integer(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number.");
+  return Number(value);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+interface CliFlags {
+  bridgeFd?: number;
+  settings?: string;
+  pythonpath?: string;
+  python?: string;
+  workers?: number;
+  verbosity?: number;
+  failfast?: boolean;
+  keepdb?: boolean;
+  shuffle?: number | true;
+  reverse?: boolean;
+  buffer?: boolean;
+  k?: string[];
+  tag?: string[];
+  excludeTag?: string[];
+  debugSql?: boolean;
+  timing?: boolean;
+  durations?: number;
+  benchmark?: boolean;
+  junitxml?: string;
+  startMethod?: "fork" | "spawn";
+  pattern?: string;
+  topLevelDirectory?: string;
+  noinput?: boolean;
+}
+
+function toRunnerOptions(f: CliFlags): Partial<RunnerOptions> {
+  const o: Partial<RunnerOptions> = {
+    workers: f.workers,
+    verbosity: f.verbosity,
+    failfast: f.failfast,
+    keepdb: f.keepdb,
+    reverse: f.reverse,
+    buffer: f.buffer,
+    testNamePatterns: f.k,
+    tags: f.tag,
+    excludeTags: f.excludeTag,
+    debugSql: f.debugSql,
+    timing: f.timing,
+    durations: f.durations,
+    benchmark: f.benchmark,
+    junitxml: f.junitxml,
+    startMethod: f.startMethod,
+    pattern: f.pattern,
+    topLevel: f.topLevelDirectory,
+    interactive: f.noinput ? false : undefined,
+  };
+  if (f.shuffle !== undefined) o.shuffle = f.shuffle === true ? null : f.shuffle;
+  return o;
+}
+
+/** CLI mode's fallback: Django's own test command with the same options. */
+function runDjangoSequential(python: string, labels: string[], f: CliFlags, env: NodeJS.ProcessEnv): number {
+  const args = ["-m", "django", "test", "--testrunner", "django.test.runner.DiscoverRunner", ...labels];
+  if (f.verbosity !== undefined) args.push("-v", String(f.verbosity));
+  for (const flag of ["failfast", "keepdb", "reverse", "buffer", "debugSql", "timing"] as const) {
+    if (f[flag]) args.push(`--${flag.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`);
+  }
+  for (const k of f.k ?? []) args.push("-k", k);
+  for (const t of f.tag ?? []) args.push("--tag", t);
+  for (const t of f.excludeTag ?? []) args.push("--exclude-tag", t);
+  if (f.shuffle !== undefined) args.push(...(f.shuffle === true ? ["--shuffle"] : ["--shuffle", String(f.shuffle)]));
+  if (f.pattern) args.push("--pattern", f.pattern);
+  return spawnSync(python, args, { stdio: "inherit", env }).status ?? 1;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("django-concurrent-test")
+    .description("Run a Django test suite concurrently, each worker on its own clone of the migrated test database.")
+    .showHelpAfterError();
+
+  program
+    .command("run", { isDefault: true })
+    .description("run the test suite of the Django project in the current directory")
+    .argument("[labels...]", "test labels: app, module, class, method or directory path")
+    .option("--settings <module>", "settings module (sets DJANGO_SETTINGS_MODULE)")
+    .option("--pythonpath <dir>", "a directory to add to the Python path")
+    .option("--python <exe>", "Python interpreter with Django installed", process.env.DJANGO_CONCURRENT_TEST_PYTHON ?? "python3")
+    .option("--workers <n>", "number of worker processes (default: CPU count)", integer)
+    .option("-v, --verbosity <n>", "0, 1, 2 or 3", integer)
+    .option("--failfast", "stop handing out work after the first failure")
+    .option("--keepdb", "keep the template database between runs")
+    .option("--shuffle [seed]", "shuffle the test order", integer)
+    .option("-r, --reverse", "reverse the test order")
+    .option("-b, --buffer", "capture output; show it only for failures")
+    .option("-k <pattern>", "only tests matching the pattern (repeatable)", collect)
+    .option("--tag <tag>", "only tests with the tag (repeatable)", collect)
+    .option("--exclude-tag <tag>", "skip tests with the tag (repeatable)", collect)
+    .option("-d, --debug-sql", "print the SQL of failing tests")
+    .option("--timing", "print where the time went")
+    .option("--durations <n>", "show the N slowest tests (0 for all)", integer)
+    .option("--benchmark", "print the benchmark summary")
+    .option("--junitxml <path>", "write a JUnit XML report")
+    .addOption(new Option("--start-method <how>", "how workers start").choices(["fork", "spawn"]))
+    .option("-p, --pattern <glob>", "test file pattern (default test*.py)")
+    .option("-t, --top-level-directory <dir>", "top level of the project for discovery")
+    .option("--noinput", "never prompt")
+    .addOption(new Option("--bridge-fd <fd>", "internal: the adapter's bridge socket").argParser(integer).hideHelp())
+    .action(async (labels: string[], flags: CliFlags) => {
+      const env = { ...process.env };
+      if (flags.settings) env.DJANGO_SETTINGS_MODULE = flags.settings;
+      if (flags.pythonpath) env.PYTHONPATH = [flags.pythonpath, env.PYTHONPATH].filter(Boolean).join(":");
+      const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+      const outcome = await run({
+        bridgeFd: flags.bridgeFd,
+        python: flags.python,
+        cli: flags.bridgeFd === undefined ? toRunnerOptions(flags) : {},
+        labels: flags.bridgeFd === undefined ? labels : undefined,
+        env,
+        stdout: write(process.stdout),
+        stderr: write(process.stderr),
+      });
+      let code = outcome.exitCode;
+      if (outcome.fallback && flags.bridgeFd === undefined) {
+        process.stderr.write(`django-concurrent-test: running sequentially: ${outcome.fallback}.\n`);
+        code = runDjangoSequential(flags.python ?? "python3", labels, flags, env);
+      }
+      process.exitCode = code;
+    });
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    process.stderr.write(`django-concurrent-test: ${(error as Error).message}\n`);
+    process.exitCode = EXIT.configError;
+  });

@@ -1,0 +1,110 @@
+// Configuration: command line > environment > settings.CONCURRENT_TEST_CONFIG > defaults.
+import os from "node:os";
+import { ConfigError } from "../errors.ts";
+import type { DjangoOptions, RunnerOptions } from "../protocol/messages.ts";
+import { parseSettingsConfig, type SettingsConfig } from "./settings-config.ts";
+
+export type Source = "command line" | "environment" | "settings" | "default";
+
+export interface RunConfig {
+  labels: string[];
+  django: DjangoOptions;
+  workers: number;
+  workersSource: Source;
+  timeout: number;
+  benchmark: boolean;
+  junitXml: string | null;
+  startMethod: "fork" | "spawn";
+  /** DJANGO_ENABLE_CONCURRENT or CONCURRENT_TEST_CONFIG["enabled"]. */
+  enabled: boolean;
+  noTelemetry: boolean;
+  eventLog: string | null;
+  settings: SettingsConfig;
+}
+
+export const DEFAULT_DJANGO_OPTIONS: DjangoOptions = {
+  verbosity: 1,
+  interactive: false,
+  failfast: false,
+  keepdb: false,
+  reverse: false,
+  debugMode: false,
+  debugSql: false,
+  parallel: 0,
+  tags: [],
+  excludeTags: [],
+  testNamePatterns: null,
+  pdb: false,
+  buffer: false,
+  timing: false,
+  shuffle: false,
+  durations: null,
+  pattern: null,
+  topLevel: null,
+};
+
+export interface ConfigInput {
+  /** What the command line said (the runner's parsed options, or the CLI's). */
+  cli: Partial<RunnerOptions>;
+  labels: string[];
+  env: NodeJS.ProcessEnv;
+  settingsConfig: unknown;
+  cpuCount?: number;
+}
+
+const TRUTHY = new Set(["1", "true", "yes", "on"]);
+
+export function isTruthy(value: string | undefined): boolean {
+  return value !== undefined && TRUTHY.has(value.trim().toLowerCase());
+}
+
+function positiveInt(value: unknown, what: string): number {
+  const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+    throw new ConfigError(`${what} must be a whole number of at least 1, not ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function resolveWorkers(input: ConfigInput, settings: SettingsConfig): [number, Source] {
+  const { cli, env } = input;
+  if (cli.workers !== null && cli.workers !== undefined) return [positiveInt(cli.workers, "--workers"), "command line"];
+  // Django's own --parallel N keeps working as a worker count under this runner.
+  if (cli.parallel !== undefined && cli.parallel !== 0 && cli.parallel !== null) {
+    if (cli.parallel === "auto") return [input.cpuCount ?? os.availableParallelism(), "command line"];
+    return [positiveInt(cli.parallel, "--parallel"), "command line"];
+  }
+  if (env.DJANGO_TEST_WORKERS !== undefined && env.DJANGO_TEST_WORKERS !== "") {
+    return [positiveInt(env.DJANGO_TEST_WORKERS, "DJANGO_TEST_WORKERS"), "environment"];
+  }
+  if (settings.workers !== undefined) return [settings.workers, "settings"];
+  return [input.cpuCount ?? os.availableParallelism(), "default"];
+}
+
+export function resolveConfig(input: ConfigInput): RunConfig {
+  const settings = parseSettingsConfig(input.settingsConfig);
+  const { cli, env } = input;
+  const [workers, workersSource] = resolveWorkers(input, settings);
+  const django: DjangoOptions = { ...DEFAULT_DJANGO_OPTIONS };
+  for (const key of Object.keys(DEFAULT_DJANGO_OPTIONS) as (keyof DjangoOptions)[]) {
+    const value = cli[key];
+    if (value !== undefined) (django as unknown as Record<string, unknown>)[key] = value;
+  }
+  const startMethod = cli.startMethod ?? settings.start_method ?? (process.platform === "win32" ? "spawn" : "fork");
+  let timeout = settings.timeout ?? 300;
+  if (env.DJANGO_TEST_TIMEOUT) timeout = positiveInt(env.DJANGO_TEST_TIMEOUT, "DJANGO_TEST_TIMEOUT");
+  return {
+    labels: input.labels,
+    django,
+    workers,
+    workersSource,
+    timeout,
+    benchmark: cli.benchmark ?? settings.benchmark ?? false,
+    junitXml: cli.junitxml ?? settings.junit_xml ?? null,
+    startMethod,
+    enabled: env.DJANGO_ENABLE_CONCURRENT !== undefined ? isTruthy(env.DJANGO_ENABLE_CONCURRENT) : settings.enabled === true,
+    noTelemetry: env.NO_TELEMETRY === "1",
+    eventLog: env.DJANGO_CONCURRENT_TEST_EVENT_LOG || null,
+    settings,
+  };
+}

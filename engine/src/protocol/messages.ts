@@ -1,0 +1,243 @@
+// The message set between the engine and the Python processes (bridge and workers).
+// One definition: protocol/protocol.schema.json at the repository root; this file mirrors it
+// as types and python/django_concurrent_test/protocol.py speaks it. Both sides are tested
+// against protocol/examples.jsonl.
+
+export const PROTOCOL_VERSION = 1;
+
+export type Outcome =
+  | "success"
+  | "failure"
+  | "error"
+  | "skip"
+  | "expectedFailure"
+  | "unexpectedSuccess";
+
+/** One DATABASES entry as the bridge read it (keys lower-cased). */
+export interface DatabaseSettings {
+  engine: string;
+  name: string | null;
+  user: string | null;
+  password: string | null;
+  host: string | null;
+  port: string | number | null;
+  vendor: string;
+  test: {
+    name: string | null;
+    mirror: string | null;
+    dependencies: string[] | null;
+    charset: string | null;
+    collation: string | null;
+    template: string | null;
+  };
+}
+
+export interface ProjectSettings {
+  debug: boolean;
+  settingsModule: string;
+  installedApps: string[];
+  databases: Record<string, DatabaseSettings>;
+  concurrentTestConfig: Record<string, unknown> | null;
+}
+
+/** Django test options as the runner parsed them (null where Django has no value). */
+export interface DjangoOptions {
+  verbosity: number;
+  interactive: boolean;
+  failfast: boolean;
+  keepdb: boolean;
+  reverse: boolean;
+  debugMode: boolean;
+  debugSql: boolean;
+  parallel: number | string;
+  tags: string[];
+  excludeTags: string[];
+  testNamePatterns: string[] | null;
+  pdb: boolean;
+  buffer: boolean;
+  timing: boolean;
+  /** false: no shuffle; null: shuffle with a random seed; number: that seed. */
+  shuffle: false | null | number;
+  durations: number | null;
+  pattern: string | null;
+  topLevel: string | null;
+}
+
+export interface RunnerOptions extends DjangoOptions {
+  workers: number | null;
+  benchmark: boolean | null;
+  junitxml: string | null;
+  startMethod: "fork" | "spawn" | null;
+}
+
+export interface BridgeHello {
+  type: "hello";
+  role: "bridge";
+  protocol: number;
+  pid: number;
+  python: string;
+  pythonVersion: [number, number];
+  sysPath: string[];
+  djangoVersion: string;
+  cwd: string;
+  settings: ProjectSettings;
+  runnerOptions: RunnerOptions | null;
+  labels: string[] | null;
+}
+
+export interface TestInfo {
+  id: string;
+  description: string;
+}
+
+export type ClassKind =
+  | "TestCase"
+  | "TransactionTestCase"
+  | "LiveServerTestCase"
+  | "SimpleTestCase"
+  | "unittest"
+  | "FailedTest";
+
+/** One TestCase class: the unit of scheduling. */
+export interface TestClassInfo {
+  index: number;
+  label: string;
+  kind: ClassKind;
+  file: string | null;
+  line: number | null;
+  databases: string[];
+  serializedRollback: boolean;
+  tests: TestInfo[];
+}
+
+export interface Discovered {
+  type: "discovered";
+  classes: TestClassInfo[];
+  databases: string[];
+  serializedAliases: string[];
+  shuffleSeed: number | null;
+}
+
+export interface AliasState {
+  name: string;
+  vendor: string;
+  /** The alias whose test database was created (others share or mirror it). */
+  primary: boolean;
+  used: boolean;
+}
+
+export interface DatabasesReady {
+  type: "databasesReady";
+  aliases: Record<string, AliasState>;
+}
+
+export interface BridgeError {
+  type: "error";
+  phase: string;
+  message: string;
+  traceback: string;
+}
+
+export interface Forked {
+  type: "forked";
+  slot: number;
+  pid: number;
+}
+
+export interface WorkerExited {
+  type: "workerExited";
+  slot: number;
+  pid: number;
+  code: number | null;
+  signal: number | null;
+}
+
+export interface TornDown {
+  type: "tornDown";
+}
+
+export type FromBridge =
+  | BridgeHello
+  | Discovered
+  | DatabasesReady
+  | BridgeError
+  | Forked
+  | WorkerExited
+  | TornDown;
+
+export interface DiscoverRequest {
+  type: "discover";
+  labels: string[];
+  options: DjangoOptions;
+}
+
+export type ToBridge =
+  | DiscoverRequest
+  | { type: "setupDatabases"; keepdb: boolean; testNames: Record<string, string> }
+  | { type: "forkWorkers"; socketPath: string; slots: number[] }
+  | { type: "teardown"; keepdb: boolean }
+  | { type: "fallback"; reason: string }
+  | { type: "shutdown" };
+
+/** Where a worker's connection for one alias points. */
+export interface CloneSpec {
+  name: string;
+  /** SQLite in-memory test databases: load this file into memory inside the worker. */
+  loadIntoMemoryFrom?: string;
+}
+
+export type ToWorker =
+  | {
+      type: "configure";
+      options: { buffer: boolean; failfast: boolean; debugSql: boolean };
+      clones: Record<string, CloneSpec>;
+      serializedAliases: string[];
+      discover: { labels: string[]; options: DjangoOptions };
+    }
+  | { type: "run"; classIndex: number }
+  | { type: "stop" };
+
+export interface WorkerHello {
+  type: "hello";
+  role: "worker";
+  protocol: number;
+  slot: number;
+  pid: number;
+}
+
+export interface OutcomeEvent {
+  type: "outcome";
+  classIndex: number;
+  test: string;
+  description: string;
+  outcome: Outcome;
+  /** Set for a subtest: the id of the test it belongs to. */
+  parent?: string;
+  traceback?: string;
+  reason?: string;
+  sql?: string;
+}
+
+export interface TestStart {
+  type: "testStart";
+  classIndex: number;
+  test: string;
+}
+
+export interface TestStop {
+  type: "testStop";
+  classIndex: number;
+  test: string;
+  duration: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+export type FromWorker =
+  | WorkerHello
+  | { type: "ready"; slot: number }
+  | { type: "classStart"; classIndex: number; slot: number }
+  | { type: "classDone"; classIndex: number; slot: number }
+  | TestStart
+  | TestStop
+  | OutcomeEvent;

@@ -1,0 +1,324 @@
+"""The bridge: the engine's hands inside Django for everything but running tests.
+
+It inspects settings, discovers tests (Django's own DiscoverRunner.build_suite), builds the
+template test databases with Django's own creation code, forks workers from its warm process
+and tears the templates down. Under ``manage.py test`` the runner's own process is the bridge;
+``npx django-concurrent-test`` spawns ``python -m django_concurrent_test.bridge``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import json
+import os
+import select
+import signal
+import sys
+import traceback
+import unittest
+from typing import Any
+
+from .protocol import PROTOCOL_VERSION, Channel, ChannelClosed, Message
+from .settings_inspection import inspect_settings
+
+SYS_PATH_ENV = "DJANGO_CONCURRENT_TEST_SYS_PATH"
+
+
+def prepare_python_path() -> None:
+    """Give spawned Python processes the sys.path of the process that launched the run."""
+    extra = os.environ.get(SYS_PATH_ENV)
+    if extra:
+        for entry in reversed(json.loads(extra)):
+            if entry not in sys.path:
+                sys.path.insert(0, entry)
+
+
+def _kind(test_class: type) -> str:
+    from django.test import LiveServerTestCase, SimpleTestCase, TestCase, TransactionTestCase
+
+    for kind in (LiveServerTestCase, TestCase, TransactionTestCase, SimpleTestCase):
+        if issubclass(test_class, kind):
+            return kind.__name__
+    if issubclass(test_class, unittest.loader._FailedTest):  # type: ignore[attr-defined]
+        return "FailedTest"
+    return "unittest"
+
+
+def _source(test_class: type) -> tuple[str | None, int | None]:
+    try:
+        path = inspect.getsourcefile(test_class)
+        _, line = inspect.getsourcelines(test_class)
+    except (OSError, TypeError):
+        return None, None
+    return (os.path.relpath(path, os.getcwd()) if path else None), line
+
+
+def make_runner(options: dict[str, Any]) -> Any:
+    from django.test.runner import DiscoverRunner
+
+    return DiscoverRunner(
+        pattern=options.get("pattern"),
+        top_level=options.get("topLevel"),
+        verbosity=options.get("verbosity", 1),
+        interactive=options.get("interactive", False),
+        failfast=options.get("failfast", False),
+        keepdb=options.get("keepdb", False),
+        reverse=options.get("reverse", False),
+        debug_mode=options.get("debugMode", False),
+        debug_sql=options.get("debugSql", False),
+        tags=options.get("tags"),
+        exclude_tags=options.get("excludeTags"),
+        test_name_patterns=options.get("testNamePatterns"),
+        buffer=options.get("buffer", False),
+        timing=False,
+        shuffle=options.get("shuffle", False),
+    )
+
+
+def build_groups(runner: Any, labels: list[str]) -> tuple[Any, list[unittest.TestSuite]]:
+    """Django's own discovery, then the suite split into TestCase classes (the work unit)."""
+    from django.test.utils import iter_test_cases
+
+    runner.parallel = 0  # never let build_suite wrap the suite for Django's own pool
+    suite = runner.build_suite(labels or None)
+    groups = [unittest.TestSuite(list(tests)) for _, tests in itertools.groupby(
+        iter_test_cases(suite), type)]
+    return suite, groups
+
+
+def discover_groups(request: Message, quiet: bool = False) -> list[unittest.TestSuite]:
+    """Re-run discovery with the same options (spawned workers); output silenced."""
+    from django.test.utils import setup_test_environment
+
+    options = dict(request["options"])
+    if quiet:
+        options["verbosity"] = 0
+    runner = make_runner(options)
+    setup_test_environment(debug=runner.debug_mode)
+    return build_groups(runner, request["labels"])[1]
+
+
+def describe_group(index: int, group: unittest.TestSuite) -> Message:
+    from django.db import connections
+
+    tests = list(group)
+    test_class = type(tests[0])
+    databases = getattr(tests[0], "databases", None) or set()
+    if databases == "__all__":
+        databases = set(connections)
+    path, line = _source(test_class)
+    return {
+        "index": index,
+        "label": f"{test_class.__module__}.{test_class.__qualname__}",
+        "kind": _kind(test_class),
+        "file": path,
+        "line": line,
+        "databases": sorted(databases),
+        "serializedRollback": bool(getattr(tests[0], "serialized_rollback", False)),
+        "tests": [{"id": t.id(), "description": unittest.TextTestResult.getDescription(
+            _Describer, t)} for t in tests],  # type: ignore[arg-type]
+    }
+
+
+class _Describer:
+    """Lets unittest's own getDescription run without a result object."""
+
+    descriptions = True
+
+
+class Bridge:
+    def __init__(self, channel: Channel, runner: Any = None, labels: list[str] | None = None,
+                 runner_options: dict[str, Any] | None = None) -> None:
+        self.channel = channel
+        self.runner = runner
+        self.labels = labels
+        self.runner_options = runner_options
+        self.groups: list[unittest.TestSuite] = []
+        self.old_config: Any = None
+        self.databases: dict[str, bool] = {}
+        self.children: dict[int, int] = {}
+        self.torn_down = False
+        self.fallback_reason: str | None = None
+
+    def hello(self) -> None:
+        import django
+
+        self.channel.send({
+            "type": "hello",
+            "role": "bridge",
+            "protocol": PROTOCOL_VERSION,
+            "pid": os.getpid(),
+            "python": sys.executable,
+            "pythonVersion": list(sys.version_info[:2]),
+            "sysPath": [p for p in sys.path if p],
+            "djangoVersion": django.get_version(),
+            "cwd": os.getcwd(),
+            "settings": inspect_settings(),
+            "runnerOptions": self.runner_options,
+            "labels": self.labels,
+        })
+
+    def serve(self) -> None:
+        """Answer the engine until it says teardown/shutdown or goes away."""
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self.hello()
+            while True:
+                self._reap_children()
+                if not self.channel.has_buffered():
+                    ready, _, _ = select.select([self.channel], [], [], 0.2)
+                    if not ready:
+                        continue
+                try:
+                    message = self.channel.recv()
+                except ChannelClosed:
+                    break
+                if not self._dispatch(message):
+                    break
+        finally:
+            self._reap_children(block=True)
+            if not self.torn_down and self.old_config is not None:
+                # The engine vanished mid-run: still leave no template behind.
+                self._teardown({"keepdb": False, "quiet": True})
+            signal.signal(signal.SIGINT, previous)
+
+    def _dispatch(self, message: Message) -> bool:
+        kind = message["type"]
+        handlers = {
+            "discover": self._discover,
+            "setupDatabases": self._setup_databases,
+            "forkWorkers": self._fork_workers,
+            "teardown": self._teardown,
+        }
+        if kind == "shutdown":
+            return False
+        if kind == "fallback":
+            self.fallback_reason = str(message["reason"])
+            return False
+        handler = handlers.get(kind)
+        if handler is None:
+            self.channel.send({"type": "error", "phase": kind,
+                               "message": f"unknown message type {kind!r}", "traceback": ""})
+            return True
+        try:
+            handler(message)
+        except Exception as exc:
+            self.channel.send({
+                "type": "error",
+                "phase": kind,
+                "message": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(),
+            })
+        return kind != "teardown"
+
+    def _discover(self, message: Message) -> None:
+        from django.test.utils import setup_test_environment
+
+        runner = self.runner if self.runner is not None else make_runner(message["options"])
+        self.runner = runner
+        setup_test_environment(debug=runner.debug_mode)
+        suite, self.groups = build_groups(runner, message["labels"])
+        self.databases = runner.get_databases(suite)
+        self.channel.send({
+            "type": "discovered",
+            "classes": [describe_group(i, g) for i, g in enumerate(self.groups)],
+            "databases": sorted(self.databases),
+            "serializedAliases": sorted(a for a, s in self.databases.items() if s),
+            "shuffleSeed": runner.shuffle_seed,
+        })
+
+    def _setup_databases(self, message: Message) -> None:
+        from django.db import connections
+        from django.test.utils import setup_databases
+
+        for alias, name in message.get("testNames", {}).items():
+            connections[alias].settings_dict.setdefault("TEST", {})["NAME"] = name
+        serialized = {a for a, s in self.databases.items() if s}
+        self.old_config = setup_databases(
+            self.runner.verbosity,
+            self.runner.interactive,
+            keepdb=bool(message.get("keepdb")),
+            debug_sql=self.runner.debug_sql,
+            parallel=0,
+            aliases=self.databases,
+            serialized_aliases=serialized,
+        )
+        self.runner.run_checks(self.databases)
+        primaries = {conn.alias for conn, _old, destroy in self.old_config if destroy}
+        aliases = {}
+        for alias in connections:
+            connection = connections[alias]
+            aliases[alias] = {
+                "name": str(connection.settings_dict["NAME"]),
+                "vendor": connection.vendor,
+                "primary": alias in primaries,
+                "used": alias in self.databases,
+            }
+        # A PostgreSQL template must have no open sessions while it is cloned.
+        connections.close_all()
+        self.channel.send({"type": "databasesReady", "aliases": aliases})
+
+    def _fork_workers(self, message: Message) -> None:
+        from .worker import run_forked
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for slot in message["slots"]:
+            pid = os.fork()
+            if pid == 0:
+                self.channel.close()
+                run_forked(message["socketPath"], int(slot), self.groups)
+            self.children[pid] = int(slot)
+            self.channel.send({"type": "forked", "slot": slot, "pid": pid})
+
+    def _teardown(self, message: Message) -> None:
+        from django.test.utils import teardown_databases, teardown_test_environment
+
+        self._reap_children(block=True)
+        if self.old_config is not None:
+            verbosity = 0 if message.get("quiet") else self.runner.verbosity
+            teardown_databases(self.old_config, verbosity=verbosity,
+                               keepdb=bool(message.get("keepdb")))
+            self.old_config = None
+        try:
+            teardown_test_environment()
+        except AttributeError:
+            pass  # discovery never ran, so there is nothing to restore
+        self.torn_down = True
+        if not message.get("quiet"):
+            self.channel.send({"type": "tornDown"})
+
+    def _reap_children(self, block: bool = False) -> None:
+        # Only our own forks: under manage.py this process also owns the engine's Popen.
+        for pid in list(self.children):
+            try:
+                done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                self.children.pop(pid, None)
+                continue
+            if done == 0:
+                continue
+            slot = self.children.pop(pid)
+            code = os.waitstatus_to_exitcode(status)
+            try:
+                self.channel.send({
+                    "type": "workerExited", "slot": slot, "pid": pid,
+                    "code": code if code >= 0 else None,
+                    "signal": -code if code < 0 else None,
+                })
+            except OSError:
+                pass
+
+
+def main() -> None:
+    """Entry point for the engine's CLI mode: the channel is inherited as fd 3."""
+    prepare_python_path()
+    import django
+
+    django.setup()
+    Bridge(Channel.from_fd(int(os.environ.get("DJANGO_CONCURRENT_TEST_BRIDGE_FD", "3")))).serve()
+
+
+if __name__ == "__main__":
+    main()

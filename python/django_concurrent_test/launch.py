@@ -1,0 +1,67 @@
+"""Finding Node and the bundled engine, and starting the engine with a bridge channel."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from .bridge import SYS_PATH_ENV, Bridge
+from .protocol import Channel
+
+ENGINE_PATH = Path(__file__).parent / "_engine" / "cli.mjs"
+NODE_ENV = "DJANGO_CONCURRENT_TEST_NODE"
+MIN_NODE_MAJOR = 20
+# The engine's exit status asking the caller to run Django's sequential runner instead.
+EXIT_FALLBACK = 3
+
+
+def find_node() -> tuple[str | None, str]:
+    """Return (node executable, "") or (None, why not)."""
+    node = os.environ.get(NODE_ENV) or shutil.which("node")
+    if not node:
+        return None, "no Node.js runtime on PATH (install Node >= 20 or set DJANGO_CONCURRENT_TEST_NODE)"
+    try:
+        version = subprocess.run([node, "--version"], capture_output=True, text=True,
+                                 timeout=10, check=True).stdout.strip()
+        major = int(version.lstrip("v").split(".")[0])
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None, f"could not run {node} --version"
+    if major < MIN_NODE_MAJOR:
+        return None, f"Node {version} is too old (need >= {MIN_NODE_MAJOR})"
+    if not ENGINE_PATH.exists():
+        return None, f"the engine bundle is missing ({ENGINE_PATH}); reinstall the package"
+    return node, ""
+
+
+def engine_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env[SYS_PATH_ENV] = json.dumps([p for p in sys.path if p])
+    return env
+
+
+def run_engine_with_bridge(node: str, runner: Any, labels: list[str],
+                           options: dict[str, Any]) -> tuple[int, str | None]:
+    """Start the engine and serve as its bridge until it is done.
+
+    Returns the engine's exit status and, when it asks for a sequential run, the reason."""
+    ours, theirs = socket.socketpair()
+    try:
+        process = subprocess.Popen(
+            [node, str(ENGINE_PATH), "run", "--bridge-fd", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            env=engine_env(),
+        )
+    finally:
+        theirs.close()
+    bridge = Bridge(Channel(ours), runner=runner, labels=labels, runner_options=options)
+    try:
+        bridge.serve()
+    finally:
+        ours.close()
+    return process.wait(), bridge.fallback_reason

@@ -1,0 +1,64 @@
+"""JSON-lines messages between the engine and the Python processes it drives.
+
+The message set is defined once, in ``protocol/protocol.schema.json`` at the repository root
+(mirrored by ``engine/src/protocol.ts``); both sides are tested against
+``protocol/examples.jsonl``. Every message is one JSON object on one line with a ``type``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+PROTOCOL_VERSION = 1
+
+Message = dict[str, Any]
+
+
+class ChannelClosed(Exception):
+    """The other side closed the channel."""
+
+
+class Channel:
+    """A blocking JSON-lines channel over a stream socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._buffer = b""
+
+    @classmethod
+    def from_fd(cls, fd: int) -> Channel:
+        return cls(socket.socket(fileno=fd))
+
+    @classmethod
+    def connect(cls, path: str) -> Channel:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(path)
+        return cls(sock)
+
+    def send(self, message: Message) -> None:
+        data = json.dumps(message, separators=(",", ":"), default=str) + "\n"
+        self.sock.sendall(data.encode("utf-8"))
+
+    def has_buffered(self) -> bool:
+        return b"\n" in self._buffer
+
+    def recv(self) -> Message:
+        while b"\n" not in self._buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ChannelClosed
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        message: Message = json.loads(line)
+        return message
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass

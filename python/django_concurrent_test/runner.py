@@ -1,0 +1,84 @@
+"""ConcurrentTestRunner: Django's TEST_RUNNER that hands the run to the engine."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.test.runner import DiscoverRunner
+
+from .launch import EXIT_FALLBACK, find_node, run_engine_with_bridge
+
+
+class ConcurrentTestRunner(DiscoverRunner):
+    """Runs the suite on many workers, each on its own clone of the migrated test database.
+
+    Every option of Django's ``test`` command keeps its meaning; the engine decides, from the
+    resolved configuration, whether the run is concurrent or falls back to this class's parent.
+    """
+
+    @classmethod
+    def add_arguments(cls, parser: Any) -> None:
+        super().add_arguments(parser)
+        group = parser.add_argument_group("django-concurrent-test")
+        group.add_argument("--workers", type=int, metavar="N", default=None,
+                           help="Number of worker processes (default: CPU count).")
+        group.add_argument("--benchmark", action="store_true", default=None,
+                           help="Print the benchmark summary after the run.")
+        group.add_argument("--junitxml", metavar="PATH", default=None,
+                           help="Write a JUnit XML report to PATH.")
+        group.add_argument("--start-method", choices=["fork", "spawn"], default=None,
+                           help="How workers start: fork from a warm process, or spawn.")
+
+    def __init__(self, workers: int | None = None, benchmark: bool | None = None,
+                 junitxml: str | None = None, start_method: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.concurrent_options: dict[str, Any] = {
+            "workers": workers,
+            "benchmark": benchmark,
+            "junitxml": junitxml,
+            "startMethod": start_method,
+            "pattern": self.pattern,
+            "topLevel": self.top_level,
+            "verbosity": self.verbosity,
+            "interactive": self.interactive,
+            "failfast": self.failfast,
+            "keepdb": self.keepdb,
+            "reverse": self.reverse,
+            "debugMode": self.debug_mode,
+            "debugSql": self.debug_sql,
+            "parallel": self.parallel,
+            "tags": sorted(self.tags),
+            "excludeTags": sorted(self.exclude_tags),
+            "testNamePatterns": kwargs.get("test_name_patterns"),
+            "pdb": self.pdb,
+            "buffer": self.buffer,
+            "timing": kwargs.get("timing", False),
+            "shuffle": self.shuffle,
+            "durations": self.durations,
+        }
+
+    def _sequential(self, reason: str, test_labels: list[str], **kwargs: Any) -> int:
+        self.log(f"django-concurrent-test: running sequentially: {reason}.")
+        self.parallel = 0
+        result: int = super().run_tests(test_labels, **kwargs)
+        return result
+
+    def run_tests(self, test_labels: list[str], **kwargs: Any) -> int:  # type: ignore[override]
+        if self.pdb:
+            return self._sequential("--pdb needs a single process", test_labels, **kwargs)
+        if self.debug_mode:
+            return self._sequential("--debug-mode runs in one process", test_labels, **kwargs)
+        node, why = find_node()
+        if node is None:
+            return self._sequential(why, test_labels, **kwargs)
+        code, reason = run_engine_with_bridge(
+            node, self, list(test_labels), self.concurrent_options
+        )
+        if code == EXIT_FALLBACK:
+            return self._sequential(reason or "the engine asked for it", test_labels, **kwargs)
+        if code in (0, 1):
+            return code
+        sys.stdout.flush()
+        sys.exit(code)
