@@ -36,6 +36,7 @@ export interface ResultEvents {
   testStop: [TestStop, number];
   classStart: [ClassRecord];
   classDone: [ClassRecord];
+  workerReady: [number, number];
 }
 
 export class RunResults extends EventEmitter<ResultEvents> {

@@ -1,5 +1,6 @@
 // One run, stage by stage: config → safety gate → discovery → templates → clones → workers →
 // reports → teardown. Each stage lives in its own module; this file only wires them.
+import { rmSync } from "node:fs";
 import { BridgeClient } from "./bridge/client.ts";
 import { CloneSet } from "./clones.ts";
 import { resolveConfig, type RunConfig } from "./config/resolve.ts";
@@ -92,11 +93,17 @@ async function runConcurrently(
   const results = new RunResults();
   const eventLog = config.eventLog ? new EventLog(config.eventLog, results) : undefined;
   const verbosity = config.django.verbosity;
-  const console = new ConsoleReporter(results, { verbosity, write: input.stderr, pythonVersion: hello.pythonVersion });
+  const console = new ConsoleReporter(results, {
+    verbosity,
+    durations: config.django.durations,
+    write: input.stderr,
+    pythonVersion: hello.pythonVersion,
+  });
   let clones: CloneSet | undefined;
   let pool: WorkerPool | undefined;
   let interrupted: NodeJS.Signals | undefined;
   let templatesBuilt = false;
+  let workDir: string | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) {
       input.stderr("\nForced exit: cleaning up was cut short.\n");
@@ -117,7 +124,7 @@ async function runConcurrently(
     const workers = Math.min(config.workers, discovered.classes.length);
 
     results.phaseStart("template");
-    const workDir = workDirFor(hello.cwd, hello.settings.settingsModule);
+    workDir = workDirFor(hello.cwd, hello.settings.settingsModule, config.django.keepdb);
     const templates = await buildTemplates(bridge, hello.settings, discovered.databases, config.django.keepdb, workDir);
     templatesBuilt = true;
     results.phaseEnd("template");
@@ -172,6 +179,7 @@ async function runConcurrently(
     if (templatesBuilt || !bridge.channel.closed) {
       await bridge.teardown(config.django.keepdb).catch((e: unknown) => report(e, input.stderr));
     }
+    if (workDir && !config.django.keepdb) rmSync(workDir, { recursive: true, force: true });
     results.phaseEnd("teardown");
     await bridge.close().catch(() => undefined);
     if (config.django.timing) printTiming(results, input.stderr, input.bridgeFd === undefined);

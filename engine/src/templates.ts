@@ -2,7 +2,7 @@
 // code inside the bridge. SQLite in-memory test databases get a file template instead, which
 // each worker loads back into memory.
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { BridgeClient } from "./bridge/client.ts";
@@ -29,10 +29,16 @@ function isMemoryName(name: string | null): boolean {
   return !name || name === ":memory:" || name.includes("mode=memory");
 }
 
-/** A per-project directory for SQLite template files, stable across runs for --keepdb. */
-export function workDirFor(cwd: string, settingsModule: string): string {
+/**
+ * Where SQLite template files live: per project and stable across runs under --keepdb (so the
+ * template is reused), otherwise private to this run (so two runs never share a file).
+ */
+export function workDirFor(cwd: string, settingsModule: string, keepdb: boolean): string {
+  const root = path.join(os.tmpdir(), "django-concurrent-test");
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  if (!keepdb) return mkdtempSync(path.join(root, "run-"));
   const key = createHash("sha256").update(`${cwd}\0${settingsModule}`).digest("hex").slice(0, 12);
-  const dir = path.join(os.tmpdir(), "django-concurrent-test", key);
+  const dir = path.join(root, key);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }

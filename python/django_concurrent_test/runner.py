@@ -21,6 +21,10 @@ class ConcurrentTestRunner(DiscoverRunner):
     def add_arguments(cls, parser: Any) -> None:
         super().add_arguments(parser)
         group = parser.add_argument_group("django-concurrent-test")
+        if sys.version_info < (3, 12):
+            # Django adds --durations only on 3.12+; the engine measures durations itself.
+            group.add_argument("--durations", dest="durations", type=int, default=None,
+                               metavar="N", help="Show the N slowest test cases (N=0 for all).")
         group.add_argument("--workers", type=int, metavar="N", default=None,
                            help="Number of worker processes (default: CPU count).")
         group.add_argument("--benchmark", action="store_true", default=None,
@@ -56,7 +60,7 @@ class ConcurrentTestRunner(DiscoverRunner):
             "buffer": self.buffer,
             "timing": kwargs.get("timing", False),
             "shuffle": self.shuffle,
-            "durations": self.durations,
+            "durations": kwargs.get("durations", getattr(self, "durations", None)),
         }
 
     def _sequential(self, reason: str, test_labels: list[str], **kwargs: Any) -> int:

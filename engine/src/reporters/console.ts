@@ -45,6 +45,8 @@ export function pyRepr(text: string): string {
 
 export interface ConsoleOptions {
   verbosity: number;
+  /** --durations N (0: all); null: off. */
+  durations: number | null;
   write: (text: string) => void;
   pythonVersion: [number, number];
 }
@@ -86,6 +88,7 @@ export class ConsoleReporter {
       write(`${SEPARATOR1}\n`);
       for (const event of unexpected) write(`UNEXPECTED SUCCESS: ${event.description}\n`);
     }
+    if (this.opts.durations !== null) this.printDurations(this.opts.durations);
     write(`${SEPARATOR2}\n`);
     const run = r.testsRun;
     write(`Ran ${run} test${run !== 1 ? "s" : ""} in ${seconds.toFixed(3)}s\n\n`);
@@ -105,6 +108,28 @@ export class ConsoleReporter {
     if (r.counts.unexpectedSuccess) infos.push(`unexpected successes=${r.counts.unexpectedSuccess}`);
     write(infos.length > 0 ? `${head} (${infos.join(", ")})\n` : `${head}\n`);
     void this.wroteDots;
+  }
+
+  /** unittest's "Slowest test durations" (Python 3.12), from the workers' measurements. */
+  private printDurations(limit: number): void {
+    const { verbosity, write } = this.opts;
+    const timed = [...this.results.tests.values()]
+      .filter((t) => t.duration > 0 || t.outcomes.length > 0)
+      .sort((a, b) => b.duration - a.duration);
+    const shown = limit > 0 ? timed.slice(0, limit) : timed;
+    if (shown.length === 0) return;
+    write("Slowest test durations\n");
+    write(`${SEPARATOR2}\n`);
+    let hidden = false;
+    for (const test of shown) {
+      if (verbosity < 2 && test.duration < 0.001) {
+        hidden = true;
+        continue;
+      }
+      const method = test.id.slice(test.id.lastIndexOf(".") + 1);
+      write(`${`${test.duration.toFixed(3)}s`.padEnd(10)} ${method} (${test.id})\n`);
+    }
+    write(hidden ? "\nSlowest test durations hidden (use -v 2 to show)\n" : "\n");
   }
 
   private pythonAtLeast(major: number, minor: number): boolean {

@@ -124,6 +124,7 @@ export class WorkerPool {
     switch (message.type) {
       case "ready":
         worker.state = "idle";
+        results.emit("workerReady", worker.slot, worker.pid ?? 0);
         if ([...this.workers.values()].every((w) => w.state !== "starting")) this.readyAt ??= results.now();
         this.dispatch(worker);
         break;

@@ -1,8 +1,7 @@
+from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from bookstore.http import json_login_required
-
-from django.http import JsonResponse
 
 
 @require_GET

@@ -53,7 +53,9 @@ class Book(models.Model):
         ordering = ["title"]
         indexes = [models.Index(fields=["category", "published"], name="catalog_book_cat_pub_idx")]
         constraints = [
-            models.UniqueConstraint(fields=["title", "category"], name="catalog_book_title_cat_uniq"),
+            models.UniqueConstraint(
+                fields=["title", "category"], name="catalog_book_title_cat_uniq"
+            ),
         ]
 
     def __str__(self):

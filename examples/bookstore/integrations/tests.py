@@ -58,7 +58,7 @@ class PaymentGatewayTests(SimpleTestCase):
 @tag("integration")
 class ShippingQuoteTests(SimpleTestCase):
     def setUp(self):
-        self.client_api = ShippingQuoteClient(latency=0.1)
+        self.client_api = ShippingQuoteClient(latency=0.15)
 
     def test_light_parcel_pays_the_base_rate(self):
         self.assertEqual(self.client_api.quote("DE", 800), Decimal("3.90"))
@@ -88,7 +88,7 @@ class ShippingQuoteViewTests(SimpleTestCase):
 @tag("integration", "slow")
 class IsbnLookupTests(SimpleTestCase):
     def setUp(self):
-        self.lookup = IsbnLookupClient(latency=0.2)
+        self.lookup = IsbnLookupClient(latency=0.3)
 
     def test_known_isbn_is_found(self):
         self.assertEqual(self.lookup.lookup("9780141439518")["author"], "Jane Austen")
@@ -114,12 +114,14 @@ class WebhookDeliveryTests(TestCase):
         )
 
     def setUp(self):
-        self.notifier = WebhookNotifier(latency=0.1)
+        self.notifier = WebhookNotifier(latency=0.15)
 
     def test_order_placed_webhook_carries_the_reference(self):
         order = place_order(self.user, {self.book.isbn: 1})
         self.notifier.send("order.placed", {"reference": order.reference})
-        self.assertEqual(self.notifier.delivered, [("order.placed", {"reference": order.reference})])
+        self.assertEqual(
+            self.notifier.delivered, [("order.placed", {"reference": order.reference})]
+        )
 
     def test_webhooks_are_delivered_in_order(self):
         order = place_order(self.user, {self.book.isbn: 1})

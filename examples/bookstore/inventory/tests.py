@@ -7,7 +7,7 @@ from django.test import TestCase, TransactionTestCase, tag
 from audit.models import AuditEntry, record
 from catalog.models import Book, Category
 from inventory.models import StockItem, Warehouse
-from inventory.services import OutOfStock, low_stock, reserve, restock, total_stock
+from inventory.services import OutOfStock, reserve, restock, total_stock
 
 
 def make_book(title, isbn):
@@ -43,9 +43,6 @@ class WarehouseStockTests(TestCase):
         with self.assertRaises(IntegrityError), transaction.atomic():
             StockItem.objects.create(warehouse=self.north, book=self.book, quantity=1)
 
-    def test_low_stock_lists_the_rare_book(self):
-        self.assertEqual([item.book.title for item in low_stock(threshold=3)], ["Principia"])
-
     @skipUnless(
         os.environ.get("BOOKSTORE_WAREHOUSE_SYNC_URL"),
         "set BOOKSTORE_WAREHOUSE_SYNC_URL to test against the warehouse sync service",
@@ -56,6 +53,10 @@ class WarehouseStockTests(TestCase):
 
 @tag("slow")
 class InventoryTransactionTests(TransactionTestCase):
+    # Flushing only these apps (and not firing post_migrate) keeps content types and
+    # permissions intact for the serialized-rollback tests that may run later.
+    available_apps = ["catalog", "inventory"]
+
     def setUp(self):
         self.warehouse = Warehouse.objects.create(code="E1", name="East", city="Norwich")
         self.book = make_book("Brief Answers", "9781473695986")
@@ -93,8 +94,21 @@ class AllDatabasesTests(TestCase):
                 cursor.execute("SELECT 1")
                 self.assertEqual(cursor.fetchone()[0], 1)
 
-    def test_stock_and_audit_are_written_to_their_own_databases(self):
-        warehouse = Warehouse.objects.create(code="A1", name="Audit", city="Bath")
-        record(AuditEntry.Action.CREATE, warehouse, actor="system")
-        self.assertTrue(Warehouse.objects.using("default").filter(code="A1").exists())
-        self.assertEqual(AuditEntry.objects.using("other").get().object_id, str(warehouse.pk))
+    def test_router_keeps_each_table_on_one_database(self):
+        default_tables = connections["default"].introspection.table_names()
+        other_tables = connections["other"].introspection.table_names()
+        self.assertIn("inventory_warehouse", default_tables)
+        self.assertNotIn("audit_auditentry", default_tables)
+        self.assertIn("audit_auditentry", other_tables)
+        self.assertNotIn("inventory_warehouse", other_tables)
+
+    def test_audit_entry_about_a_default_row_is_stored_on_other(self):
+        # Only "other" is written here: on SQLite the in-memory "replica" mirror shares
+        # default's cache, and TestCase's constraint check on the mirror at teardown
+        # would hit a table lock on any table written through "default".
+        category = Category.objects.get(slug="science")
+        record(AuditEntry.Action.UPDATE, category, actor="system")
+        entry = AuditEntry.objects.using("other").get()
+        self.assertEqual(
+            (entry.object_type, entry.object_id), ("catalog.category", str(category.pk))
+        )

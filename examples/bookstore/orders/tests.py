@@ -36,13 +36,6 @@ class ShippingMethodTests(TestCase):
     def test_default_shipping_method_is_standard(self):
         self.assertEqual(ShippingMethod.default().code, "standard")
 
-    def test_express_is_faster_and_dearer_than_standard(self):
-        standard, express = ShippingMethod.objects.get(code="standard"), ShippingMethod.objects.get(
-            code="express"
-        )
-        self.assertLess(express.delivery_days, standard.delivery_days)
-        self.assertGreater(express.price, standard.price)
-
     def test_shipping_methods_endpoint(self):
         response = self.client.get(reverse("orders:shipping-methods"))
         self.assertEqual([m["code"] for m in response.json()["methods"]], ["standard", "express"])
@@ -55,9 +48,6 @@ class OrderModelTests(TestCase):
         cls.book = create_book("Middlemarch", Decimal("11.50"), number=1)
         cls.other_book = create_book("Persuasion", Decimal("6.25"), number=2)
         cls.order = place_order(cls.alice, {cls.book.isbn: 2, cls.other_book.isbn: 1})
-
-    def test_new_order_is_pending(self):
-        self.assertEqual(self.order.status, Order.Status.PENDING)
 
     def test_subtotal_sums_lines(self):
         self.assertEqual(self.order.subtotal, Decimal("29.25"))
@@ -89,10 +79,6 @@ class OrderModelTests(TestCase):
         self.order.save()
         with self.assertRaisesMessage(ValueError, "shipped order cannot be cancelled"):
             self.order.cancel()
-
-    def test_empty_order_is_rejected(self):
-        with self.assertRaises(ValueError):
-            place_order(self.alice, {})
 
     @expectedFailure
     def test_discount_codes_stack_with_bulk_discount(self):
@@ -143,19 +129,21 @@ class OrderViewTests(TestCase):
         self.assertEqual(response.status_code, 400)
         self.assertEqual(Order.objects.filter(customer=self.carol).count(), 1)
 
-    def test_create_order_rejects_malformed_body(self):
-        self.client.force_login(self.carol)
-        response = self.client.post(
-            reverse("orders:order-create"), "not json", content_type="application/json"
-        )
-        self.assertEqual(response.status_code, 400)
-
 
 @tag("slow")
 class OrderPlacementTransactionTests(TransactionTestCase):
     """Commits really happen here, so on_commit hooks run without being captured."""
 
     databases = {"default", "other"}
+    available_apps = [
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "accounts",
+        "audit",
+        "catalog",
+        "inventory",
+        "orders",
+    ]
 
     def setUp(self):
         # The table may have been flushed by an earlier TransactionTestCase.

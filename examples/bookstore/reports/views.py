@@ -33,4 +33,6 @@ def primes(request):
     if not 0 <= limit <= 1_000_000:
         return JsonResponse({"error": "limit out of range"}, status=400)
     found = primes_up_to(limit)
-    return JsonResponse({"limit": limit, "count": len(found), "largest": found[-1] if found else None})
+    return JsonResponse(
+        {"limit": limit, "count": len(found), "largest": found[-1] if found else None}
+    )

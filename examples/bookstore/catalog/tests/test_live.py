@@ -10,6 +10,8 @@ from .factories import make_book
 
 @tag("slow", "integration")
 class CatalogLiveServerTests(LiveServerTestCase):
+    available_apps = ["catalog"]
+
     def fetch_json(self, path):
         with urlopen(self.live_server_url + path, timeout=10) as response:
             self.assertEqual(response.status, 200)

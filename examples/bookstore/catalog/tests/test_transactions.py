@@ -13,9 +13,7 @@ class CategorySerializedRollbackTests(TransactionTestCase):
     serialized_rollback = True
 
     def test_migrated_categories_are_present(self):
-        self.assertEqual(
-            list(Category.objects.values_list("name", flat=True)), MIGRATED_CATEGORIES
-        )
+        self.assertEqual(list(Category.objects.values_list("name", flat=True)), MIGRATED_CATEGORIES)
 
     def test_committed_category_is_visible_after_commit(self):
         with transaction.atomic():

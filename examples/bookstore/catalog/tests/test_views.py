@@ -23,13 +23,17 @@ class BookViewTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.tolkien = Author.objects.create(name="J. R. R. Tolkien")
-        cls.hobbit = make_book("The Hobbit", category="fiction", price="8.99", authors=[cls.tolkien])
+        cls.hobbit = make_book(
+            "The Hobbit", category="fiction", price="8.99", authors=[cls.tolkien]
+        )
         cls.atlas = make_book("World Atlas", category="travel", price="25.00")
         cls.withdrawn = make_book("Old Edition", category="travel", is_available=False)
 
     def test_book_list_shows_available_books_in_title_order(self):
         response = self.client.get(reverse("catalog:book-list"))
-        self.assertEqual([b["title"] for b in response.json()["books"]], ["The Hobbit", "World Atlas"])
+        self.assertEqual(
+            [b["title"] for b in response.json()["books"]], ["The Hobbit", "World Atlas"]
+        )
 
     def test_book_list_filters_by_category(self):
         response = self.client.get(reverse("catalog:book-list"), {"category": "travel"})
