@@ -10,6 +10,7 @@ import { ChannelClosedError, PeerError } from "./protocol/channel.ts";
 import type { BridgeHello, RunnerOptions } from "./protocol/messages.ts";
 import { ConsoleReporter } from "./reporters/console.ts";
 import { EventLog } from "./reporters/eventlog.ts";
+import { reportersFor, type ReportContext } from "./reporters/index.ts";
 import { printTiming } from "./reporters/timing.ts";
 import { RunResults } from "./results.ts";
 import { runSafetyGate } from "./safety/gate.ts";
@@ -104,6 +105,8 @@ async function runConcurrently(
   let interrupted: NodeJS.Signals | undefined;
   let templatesBuilt = false;
   let workDir: string | undefined;
+  let workers = 0;
+  const reporters = reportersFor(config);
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) {
       input.stderr("\nForced exit: cleaning up was cut short.\n");
@@ -121,7 +124,7 @@ async function runConcurrently(
     results.phaseEnd("discovery");
     results.classList = discovered.classes;
     eventLog?.write({ type: "discovered", classes: discovered.classes.length, databases: discovered.databases });
-    const workers = Math.min(config.workers, discovered.classes.length);
+    workers = Math.min(config.workers, discovered.classes.length);
 
     results.phaseStart("template");
     workDir = workDirFor(hello.cwd, hello.settings.settingsModule, config.django.keepdb);
@@ -183,6 +186,16 @@ async function runConcurrently(
     results.phaseEnd("teardown");
     await bridge.close().catch(() => undefined);
     if (config.django.timing) printTiming(results, input.stderr, input.bridgeFd === undefined);
+    const ctx: ReportContext = {
+      results,
+      config,
+      hello,
+      workers,
+      cloneStats: clones?.stats ?? { clones: 0, errors: 0 },
+      stdout: input.stdout,
+      stderr: input.stderr,
+    };
+    for (const reporter of reporters) await reporter.finish(ctx);
     await eventLog?.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
