@@ -42,7 +42,7 @@ format: setup
 	cd engine && npx prettier --write --log-level warn 'src/**/*.ts' 'test/**/*.ts' build.mjs
 
 test-engine: setup
-	cd engine && node --import tsx --test --test-reporter=spec 'test/**/*.test.ts'
+	cd engine && node --import tsx --test --test-reporter=spec test/*.test.ts
 
 test-python: setup
 	$(PY) -m pytest -rs -q

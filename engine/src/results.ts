@@ -1,6 +1,7 @@
 // Aggregated results of a run: what every reporter reads. Fed by worker events as they stream.
 import { EventEmitter } from "node:events";
 import type { Outcome, OutcomeEvent, TestClassInfo, TestStop } from "./protocol/messages.ts";
+import type { ShardInfo } from "./sharding.ts";
 
 export interface TestRecord {
   id: string;
@@ -37,10 +38,17 @@ export interface ResultEvents {
   classStart: [ClassRecord];
   classDone: [ClassRecord];
   workerReady: [number, number];
+  phase: [Phase, "start" | "end", number];
 }
 
 export class RunResults extends EventEmitter<ResultEvents> {
   readonly startedAt = performance.now();
+  /** Wall-clock time (ms since the epoch) the run started: reports turn offsets into timestamps. */
+  readonly startedWall = Date.now();
+  /** Per worker slot: milliseconds since the run started when it said it was ready. */
+  readonly workerReadyAt = new Map<number, number>();
+  /** Set when --shard ran only part of the suite. */
+  shard?: ShardInfo;
   readonly tests = new Map<string, TestRecord>();
   readonly classes = new Map<number, ClassRecord>();
   /** Errors then failures are printed; within each, in arrival order (as unittest does). */
@@ -57,17 +65,28 @@ export class RunResults extends EventEmitter<ResultEvents> {
   readonly phases: Partial<Record<Phase, { start: number; end?: number }>> = {};
   classList: TestClassInfo[] = [];
 
+  constructor() {
+    super();
+    this.on("workerReady", (slot) => {
+      if (!this.workerReadyAt.has(slot)) this.workerReadyAt.set(slot, this.now());
+    });
+  }
+
   now(): number {
     return performance.now() - this.startedAt;
   }
 
   phaseStart(phase: Phase): void {
     this.phases[phase] = { start: this.now() };
+    this.emit("phase", phase, "start", this.phases[phase]!.start);
   }
 
   phaseEnd(phase: Phase): void {
     const p = this.phases[phase];
-    if (p && p.end === undefined) p.end = this.now();
+    if (p && p.end === undefined) {
+      p.end = this.now();
+      this.emit("phase", phase, "end", p.end);
+    }
   }
 
   phaseSeconds(phase: Phase): number {

@@ -1,0 +1,27 @@
+"""``django-concurrent-test``: the engine's command line, installed with the Python package.
+
+Runs the bundled engine with this interpreter as the Python it drives, so
+``django-concurrent-test --settings=mysite.settings`` works from a project root.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .launch import ENGINE_PATH, engine_env, find_node
+
+
+def main() -> None:
+    node, why = find_node()
+    if node is None:
+        sys.stderr.write(f"django-concurrent-test: {why}\n")
+        sys.exit(2)
+    env = engine_env()
+    # The engine drives the Python this command was installed with (unless --python says).
+    env.setdefault("DJANGO_CONCURRENT_TEST_PYTHON", sys.executable)
+    os.execve(node, [node, str(ENGINE_PATH), *sys.argv[1:]], env)
+
+
+if __name__ == "__main__":
+    main()
