@@ -46,7 +46,9 @@ export class CloneSet {
       for (const slot of slots) {
         const key = `${template.alias}:${slot}`;
         if (template.inMemory) {
-          specs.set(key, { name: template.name, loadIntoMemoryFrom: template.name });
+          // One shared-cache memory database per template and slot; mirrors connect to it too.
+          const memory = `file:memorydb_${template.alias}_${slot}?mode=memory&cache=shared`;
+          specs.set(key, { name: memory, loadIntoMemoryFrom: template.name });
           continue;
         }
         const name = cloneName(template, slot);

@@ -24,6 +24,7 @@ class Worker:
         self.slot = slot
         self.groups = groups
         self.options: dict[str, Any] = {}
+        self._loaded_memory: set[str] = set()
 
     def serve(self) -> None:
         self.channel.send(
@@ -56,7 +57,7 @@ class Worker:
             connection = connections[alias]
             connection.close()
             if clone.get("loadIntoMemoryFrom"):
-                self._load_sqlite_into_memory(connection, alias, clone["loadIntoMemoryFrom"])
+                self._load_sqlite_into_memory(connection, clone["name"], clone["loadIntoMemoryFrom"])
             else:
                 # Updated in place, as Django's own workers do, so threads see the clone too.
                 connection.settings_dict["NAME"] = clone["name"]
@@ -70,12 +71,14 @@ class Worker:
                 )
         self.channel.send({"type": "ready", "slot": self.slot})
 
-    def _load_sqlite_into_memory(self, connection: Any, alias: str, source: str) -> None:
-        memory_name = f"file:memorydb_{alias}_{self.slot}?mode=memory&cache=shared"
-        source_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    def _load_sqlite_into_memory(self, connection: Any, memory_name: str, source: str) -> None:
+        """Mirrors share their primary's memory name; the file is loaded only once."""
         target_db = sqlite3.connect(memory_name, uri=True)
-        source_db.backup(target_db)
-        source_db.close()
+        if memory_name not in self._loaded_memory:
+            source_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+            source_db.backup(target_db)
+            source_db.close()
+            self._loaded_memory.add(memory_name)
         connection.settings_dict["NAME"] = memory_name
         # Keep the shared-cache memory database alive until Django holds its own connection.
         connection.connect()
