@@ -8,7 +8,7 @@ ENGINE_BUNDLE := python/django_concurrent_test/_engine/cli.mjs
 ENGINE_SOURCES := $(shell find engine/src -name '*.ts') engine/build.mjs
 DEMO_ENV := DJANGO_ENABLE_CONCURRENT=1 NO_TELEMETRY=1
 
-.PHONY: all setup demo test test-engine test-python test-django42 lint format bench clean
+.PHONY: all setup demo test test-engine test-python test-django42 lint format bench clean system-deps
 
 all: setup
 
@@ -41,13 +41,26 @@ format: setup
 	$(VENV)/bin/ruff check --fix python tests examples bench
 	cd engine && npx prettier --write --log-level warn 'src/**/*.ts' 'test/**/*.ts' build.mjs
 
-test-engine: setup
+# Debian packages the report tests need: xmllint (JUnit XSD validation, libxml2-utils) and
+# chromium (the HTML report opened headless). Installed only when missing; the package lists are
+# refreshed only when an install from the current lists fails.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-deps:
+	@missing="$$(command -v xmllint >/dev/null || echo libxml2-utils) $$(command -v chromium >/dev/null || echo chromium)"; \
+	if [ -n "$${missing// /}" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $(SUDO) apt-get install -y -qq $$missing >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; }; \
+	fi
+
+test-engine: setup system-deps
 	cd engine && node --import tsx --test --test-reporter=spec test/*.test.ts
 
-test-python: setup
+test-python: setup system-deps
 	$(PY) -m pytest -rs -q
 
-test: lint test-engine test-python
+test: system-deps lint test-engine test-python
 
 # The integration tests again on Django 4.2 LTS (CI runs this after `make test`).
 VENV42 := .venv-django42

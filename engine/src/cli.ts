@@ -4,10 +4,17 @@ import { spawnSync } from "node:child_process";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { EXIT } from "./errors.ts";
 import type { RunnerOptions } from "./protocol/messages.ts";
+import { addMergeReportsCommand } from "./merge-reports.ts";
+import { addCleanupCommand } from "./cleanup.ts";
 import { run } from "./run.ts";
 
 function integer(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number.");
+  return Number(value);
+}
+
+function seconds(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError("must be a number of seconds above 0.");
   return Number(value);
 }
 
@@ -35,7 +42,11 @@ interface CliFlags {
   durations?: number;
   benchmark?: boolean;
   junitxml?: string;
+  timeout?: number;
+  html?: string;
+  shard?: string;
   startMethod?: "fork" | "spawn";
+  rebuildTemplates?: boolean;
   pattern?: string;
   topLevelDirectory?: string;
   noinput?: boolean;
@@ -57,7 +68,11 @@ function toRunnerOptions(f: CliFlags): Partial<RunnerOptions> {
     durations: f.durations,
     benchmark: f.benchmark,
     junitxml: f.junitxml,
+    timeout: f.timeout,
+    html: f.html,
+    shard: f.shard,
     startMethod: f.startMethod,
+    rebuildTemplates: f.rebuildTemplates,
     pattern: f.pattern,
     topLevel: f.topLevelDirectory,
     interactive: f.noinput ? false : undefined,
@@ -108,7 +123,11 @@ export function buildProgram(): Command {
     .option("--durations <n>", "show the N slowest tests (0 for all)", integer)
     .option("--benchmark", "print the benchmark summary")
     .option("--junitxml <path>", "write a JUnit XML report")
+    .option("--timeout <seconds>", "kill a worker whose test class runs longer (default 300)", seconds)
+    .option("--html <path>", "write a self-contained HTML report with a worker timeline")
+    .option("--shard <i/N>", "run only part i of N of the suite, balanced by stored timings (CI)")
     .addOption(new Option("--start-method <how>", "how workers start").choices(["fork", "spawn"]))
+    .option("--rebuild-templates", "migrate the template databases again even when the cache has them")
     .option("-p, --pattern <glob>", "test file pattern (default test*.py)")
     .option("-t, --top-level-directory <dir>", "top level of the project for discovery")
     .option("--noinput", "never prompt")
@@ -126,6 +145,7 @@ export function buildProgram(): Command {
         env,
         stdout: write(process.stdout),
         stderr: write(process.stderr),
+        terminal: { isTTY: Boolean(process.stderr.isTTY), columns: () => process.stderr.columns || 80 },
       });
       let code = outcome.exitCode;
       if (outcome.fallback && flags.bridgeFd === undefined) {
@@ -134,6 +154,8 @@ export function buildProgram(): Command {
       }
       process.exitCode = code;
     });
+  addMergeReportsCommand(program);
+  addCleanupCommand(program);
   return program;
 }
 

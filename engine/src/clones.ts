@@ -1,91 +1,186 @@
-// Clones: one copy of every template per worker slot, made concurrently, all dropped at the end.
-import { openBackend } from "./db/index.ts";
-import type { DatabaseBackend } from "./db/backend.ts";
+// Clones: one copy of every template per worker slot, made concurrently while the run holds the
+// templates' locks. Clones are named <template>_<n>; a run claims the numbers no live run owns,
+// records itself as each clone's owner, and at the end drops its clones (or, with --keepdb,
+// keeps them for the next run, which reuses them because the hash is in their name).
+import { parseEngineName, serverCloneName, MAX_SLOT } from "./cache/naming.ts";
+import { currentOwner, ownerLiveness } from "./cache/owner.ts";
+import type { DatabaseRecord } from "./cache/records.ts";
+import type { DatabaseBackend, ExistingDatabase } from "./db/backend.ts";
 import { sqliteCloneName } from "./db/sqlite.ts";
 import { DatabaseTemplateException } from "./errors.ts";
-import type { CloneSpec } from "./protocol/messages.ts";
-import type { NamePolicy } from "./safety/names.ts";
+import type { CloneSpec, DatabaseSettings } from "./protocol/messages.ts";
 import type { Template, TemplateSet } from "./templates.ts";
 
 export interface SlotDatabases {
+  /** The worker slot (1..workers); a replaced worker takes over its slot and clones. */
   slot: number;
   /** What each alias of the worker in this slot connects to. */
   clones: Record<string, CloneSpec>;
 }
 
-export function cloneName(template: Template, slot: number): string {
-  return template.vendor === "sqlite" ? sqliteCloneName(template.name, slot) : `${template.name}_${slot}`;
+/** What a clone's name needs of its template (the safety gate plans names with it too). */
+export interface CloneSource {
+  alias?: string;
+  vendor: string;
+  name: string;
+  inMemory?: boolean;
+  settings?: DatabaseSettings;
+}
+
+export function cloneName(template: CloneSource, slot: number): string {
+  return template.vendor === "sqlite" ? sqliteCloneName(template.name, slot) : serverCloneName(template.name, slot);
+}
+
+interface Made {
+  template: Template;
+  name: string;
+  /** The worker slot using it. */
+  slot: number;
+  /** Recorded complete: a copy (or a kept clone) that tests may use. */
+  ready: boolean;
+}
+
+function cloneRecord(template: Template, fields: Pick<DatabaseRecord, "complete" | "kept" | "owner">): DatabaseRecord {
+  return { role: "clone", hash: template.hash, ...fields };
 }
 
 export class CloneSet {
-  private readonly backends = new Map<string, DatabaseBackend>();
-  private readonly made: { backend: DatabaseBackend; name: string }[] = [];
+  private readonly made: Made[] = [];
   /** Count of clone operations and of failed ones, for the benchmark summary. */
-  readonly stats = { clones: 0, errors: 0 };
+  readonly stats = { clones: 0, errors: 0, reused: 0 };
 
   constructor(
     private readonly set: TemplateSet,
-    private readonly policy: NamePolicy,
+    private readonly keepdb: boolean,
   ) {}
 
-  private backend(template: Template, concurrency: number): DatabaseBackend {
-    let backend = this.backends.get(template.alias);
-    if (!backend) {
-      backend = openBackend({ settings: template.settings, policy: this.policy, concurrency });
-      this.backends.set(template.alias, backend);
+  /**
+   * Claims clone numbers for `slots.length` workers per template: numbers with no database, or
+   * whose database no live run owns. With --keepdb a kept, complete clone is reused as it is.
+   */
+  private async claim(template: Template, count: number): Promise<{ n: number; reuse: boolean; exists: boolean }[]> {
+    const existing = new Map<number, ExistingDatabase>();
+    const prefix = template.vendor === "sqlite" ? template.name.replace(/\.sqlite3$/, "_") : `${template.name}_`;
+    for (const db of await template.backend.listDatabases(prefix)) {
+      const parsed = parseEngineName(template.vendor, db.name);
+      if (parsed?.template === template.name && parsed.slot !== null) existing.set(parsed.slot, db);
     }
-    return backend;
+    const claimed: { n: number; reuse: boolean; exists: boolean }[] = [];
+    for (let n = 1; claimed.length < count; n++) {
+      if (n > MAX_SLOT) throw new DatabaseTemplateException(`no free clone number for "${template.name}" (all ${MAX_SLOT} in use)`);
+      const db = existing.get(n);
+      const owner = db?.record?.owner;
+      if (owner && ownerLiveness(owner) !== "gone") continue; // another live run's clone
+      const r = db?.record;
+      // A kept clone other runs wrote to (TransactionTestCase flushes) is copied again instead.
+      const reuse = this.keepdb && !!r && r.kept && r.complete && r.clean === true && r.hash === template.hash;
+      claimed.push({ n, reuse, exists: db !== undefined });
+    }
+    return claimed;
   }
 
   /** Make every slot's clones at once; on any failure drop what was made and throw. */
   async create(slots: number[]): Promise<SlotDatabases[]> {
-    const jobs: Promise<void>[] = [];
-    const result: SlotDatabases[] = slots.map((slot) => ({ slot, clones: {} }));
-    const specs = new Map<string, CloneSpec>();
-    for (const template of this.set.templates) {
-      for (const slot of slots) {
-        const key = `${template.alias}:${slot}`;
+    try {
+      const result: SlotDatabases[] = slots.map((slot) => ({ slot, clones: {} }));
+      const specs = new Map<string, CloneSpec>();
+      const jobs: Promise<void>[] = [];
+      const owner = currentOwner();
+      for (const template of this.set.templates) {
         if (template.inMemory) {
           // One shared-cache memory database per template and slot; mirrors connect to it too.
-          const memory = `file:memorydb_${template.alias}_${slot}?mode=memory&cache=shared`;
-          specs.set(key, { name: memory, loadIntoMemoryFrom: template.name });
+          for (const slot of slots) {
+            const memory = `file:memorydb_${template.alias}_${slot}?mode=memory&cache=shared`;
+            specs.set(`${template.alias}:${slot}`, { name: memory, loadIntoMemoryFrom: template.name });
+          }
           continue;
         }
-        const name = cloneName(template, slot);
-        specs.set(key, { name });
-        const backend = this.backend(template, slots.length);
-        this.stats.clones++;
-        jobs.push(
-          backend.cloneDatabase(template.name, name).then(() => {
-            this.made.push({ backend, name });
-          }),
-        );
+        const claimed = await this.claim(template, slots.length);
+        slots.forEach((slot, i) => {
+          const { n, reuse, exists } = claimed[i]!;
+          const name = cloneName(template, n);
+          specs.set(`${template.alias}:${slot}`, { name });
+          const entry: Made = { template, name, slot, ready: false };
+          this.made.push(entry);
+          const inUse = cloneRecord(template, { complete: true, kept: false, owner });
+          if (reuse) {
+            this.stats.reused++;
+            jobs.push(template.backend.writeRecord(name, inUse).then(() => void (entry.ready = true)));
+            return;
+          }
+          this.stats.clones++;
+          jobs.push(
+            (async () => {
+              if (exists) await template.backend.dropDatabase(name);
+              await template.backend.cloneDatabase(template.name, name, inUse);
+              entry.ready = true;
+            })(),
+          );
+        });
       }
-    }
-    const settled = await Promise.allSettled(jobs);
-    const failures = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failures.length > 0) {
-      this.stats.errors += failures.length;
-      await this.dropAll();
-      const first = failures[0]!.reason as Error;
-      throw first instanceof DatabaseTemplateException ? first : new DatabaseTemplateException(first.message);
-    }
-    for (const entry of result) {
-      for (const [alias, template] of Object.entries(this.set.byAlias)) {
-        const spec = specs.get(`${template.alias}:${entry.slot}`);
-        if (spec) entry.clones[alias] = spec;
+      const settled = await Promise.allSettled(jobs);
+      const failures = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
+      if (failures.length > 0) {
+        this.stats.errors += failures.length;
+        await this.dropAll();
+        const first = failures[0]!.reason as Error;
+        throw first instanceof DatabaseTemplateException ? first : new DatabaseTemplateException(first.message);
       }
+      for (const entry of result) {
+        for (const [alias, template] of Object.entries(this.set.byAlias)) {
+          const spec = specs.get(`${template.alias}:${entry.slot}`);
+          if (spec) entry.clones[alias] = spec;
+        }
+      }
+      return result;
+    } finally {
+      await this.set.unlock();
     }
-    return result;
   }
 
+  /**
+   * A replaced worker takes over its slot: its clones are made again from the templates first,
+   * so the new worker never sees what the lost one left half-written.
+   */
+  async recreate(slot: number): Promise<void> {
+    const owner = currentOwner();
+    for (const entry of this.made.filter((m) => m.slot === slot)) {
+      const { template, name } = entry;
+      const lock = await template.backend.lock(template.name, () => undefined, 60_000);
+      try {
+        entry.ready = false;
+        await template.backend.dropDatabase(name);
+        this.stats.clones++;
+        await template.backend.cloneDatabase(template.name, name, cloneRecord(template, { complete: true, kept: false, owner }));
+        entry.ready = true;
+      } catch (error) {
+        this.stats.errors++;
+        throw error;
+      } finally {
+        await lock.release();
+      }
+    }
+  }
+
+  /**
+   * End of run: --keepdb keeps complete clones for the next run (`dirty(slot)`: something that
+   * commits ran on that slot's clones); otherwise all are dropped.
+   */
+  async finish(dirty: (slot: number) => boolean = () => true): Promise<void> {
+    if (!this.keepdb) return this.dropAll();
+    const made = this.made.splice(0);
+    await Promise.allSettled(
+      made.map(({ template, name, slot, ready }) =>
+        ready
+          ? template.backend.writeRecord(name, { ...cloneRecord(template, { complete: true, kept: true, owner: null }), clean: !dirty(slot) })
+          : template.backend.dropDatabase(name),
+      ),
+    );
+  }
+
+  /** Drops every clone this run made or claimed, finished or half-made (all carry its names). */
   async dropAll(): Promise<void> {
     const made = this.made.splice(0);
-    await Promise.allSettled(made.map(({ backend, name }) => backend.dropDatabase(name)));
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.backends.values()].map((b) => b.close()));
-    this.backends.clear();
+    await Promise.allSettled(made.map(({ template, name }) => template.backend.dropDatabase(name)));
   }
 }

@@ -1,7 +1,7 @@
-// Exceptions with the same names as python/django_concurrent_test/exceptions.py.
-// Each carries the exit status Django users expect: 2 for configuration and safety errors.
+// Exceptions with the same names as python/django_concurrent_test/exceptions.py (a test keeps the
+// two lists equal). Each carries its exit status: 2 for configuration and safety refusals.
 
-export class ConcurrentTestError extends Error {
+export class ConcurrentTestException extends Error {
   readonly exitCode: number = 2;
   /** A one-line hint printed under the message. */
   readonly hint: string | undefined;
@@ -12,14 +12,26 @@ export class ConcurrentTestError extends Error {
   }
 }
 
-export class ConfigError extends ConcurrentTestError {}
-export class SecurityException extends ConcurrentTestError {}
-export class UnsupportedDatabase extends ConcurrentTestError {}
-export class InsufficientPrivileges extends ConcurrentTestError {}
-export class WorkerTimeout extends ConcurrentTestError {}
+/** The base class under its earlier name. */
+export { ConcurrentTestException as ConcurrentTestError };
 
-export class DatabaseTemplateException extends ConcurrentTestError {
-  override readonly exitCode = 1;
+/** A setting, option or environment variable has a value the engine cannot use. */
+export class ConfigError extends ConcurrentTestException {}
+/** A safety refusal: the run would touch something that is not a test database. */
+export class SecurityException extends ConcurrentTestException {}
+/** A database vendor the engine cannot clone. */
+export class UnsupportedDatabase extends ConcurrentTestException {}
+/** The database role lacks a privilege the run needs (CREATEDB, CREATE, DROP). */
+export class InsufficientPrivileges extends ConcurrentTestException {}
+
+/** Building the template database or a clone of it failed. */
+export class DatabaseTemplateException extends ConcurrentTestException {
+  override readonly exitCode: number = 1;
+}
+
+/** A worker ran one test class for longer than the configured timeout (a run error). */
+export class WorkerTimeout extends ConcurrentTestException {
+  override readonly exitCode: number = 1;
 }
 
 /** Exit statuses of the engine. */

@@ -9,13 +9,20 @@ import { fallbackReason } from "./fallback.ts";
 import { ChannelClosedError, PeerError } from "./protocol/channel.ts";
 import type { BridgeHello, RunnerOptions } from "./protocol/messages.ts";
 import { ConsoleReporter } from "./reporters/console.ts";
+import { isPytestRun, relayToPytest } from "./pytest/relay.ts";
 import { EventLog } from "./reporters/eventlog.ts";
 import { reportersFor, type ReportContext } from "./reporters/index.ts";
 import { printTiming } from "./reporters/timing.ts";
 import { RunResults } from "./results.ts";
 import { runSafetyGate } from "./safety/gate.ts";
-import { WorkQueue } from "./scheduler.ts";
-import { buildTemplates, workDirFor } from "./templates.ts";
+import { selectShard, shardedFallback } from "./sharding.ts";
+import { checkPrivileges } from "./safety/privileges.ts";
+import { planWork, RecordIndexes, WorkQueue } from "./scheduler.ts";
+import { loadTimings, saveTimings } from "./timings.ts";
+import { ProgressReporter, type Terminal } from "./reporters/progress.ts";
+import { formatIncidents } from "./workers/incidents.ts";
+import { BackendRegistry, backendOptions } from "./db/index.ts";
+import { buildTemplates, workDirFor, type TemplateSet } from "./templates.ts";
 import { WorkerPool } from "./workers/pool.ts";
 
 export interface RunInput {
@@ -28,6 +35,8 @@ export interface RunInput {
   env: NodeJS.ProcessEnv;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Whether stderr is a terminal (the live progress line), and its width. */
+  terminal?: Terminal;
 }
 
 export interface RunOutcome {
@@ -69,13 +78,15 @@ export async function run(input: RunInput): Promise<RunOutcome> {
       env: input.env,
       settingsConfig: hello.settings.concurrentTestConfig,
     });
-    const policy = runSafetyGate(config, hello.settings);
-    const reason = fallbackReason(config, hello.settings);
+    const policy = runSafetyGate(config, hello.settings, input.env);
+    const reason = shardedFallback(fallbackReason(config, hello.settings), config.shard, config.workers);
     if (reason) {
       bridge.fallback(reason);
       await bridge.close();
       return { exitCode: EXIT.fallback, fallback: reason };
     }
+    // Connects (to permitted hosts only), so after the gate; only concurrent runs clone.
+    await checkPrivileges(hello.settings, policy, config.workers);
     return await runConcurrently(bridge, hello, config, policy, input);
   } catch (error) {
     const exitCode = report(error, input.stderr);
@@ -94,25 +105,45 @@ async function runConcurrently(
   const results = new RunResults();
   const eventLog = config.eventLog ? new EventLog(config.eventLog, results) : undefined;
   const verbosity = config.django.verbosity;
-  const console = new ConsoleReporter(results, {
+  // pytest --concurrent: the main pytest process prints progress and results, pytest's way.
+  const pytestRun = isPytestRun(hello);
+  const progress = new ProgressReporter({
+    results,
+    verbosity,
+    write: input.stderr,
+    terminal: input.terminal,
+    mode: pytestRun ? "off" : config.progress,
+    intervalSeconds: config.progressInterval,
+  });
+  const console = pytestRun ? undefined : new ConsoleReporter(results, {
     verbosity,
     durations: config.django.durations,
-    write: input.stderr,
+    write: progress.write,
     pythonVersion: hello.pythonVersion,
   });
   let clones: CloneSet | undefined;
+  let templates: TemplateSet | undefined;
+  const registry = new BackendRegistry();
   let pool: WorkerPool | undefined;
   let interrupted: NodeJS.Signals | undefined;
   let templatesBuilt = false;
   let workDir: string | undefined;
   let workers = 0;
   const reporters = reportersFor(config);
+  let interruptedAt = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) {
-      input.stderr("\nForced exit: cleaning up was cut short.\n");
+      // A terminal signals the whole process group and the runner forwards what it gets, so one
+      // Ctrl-C can arrive twice at once; a second press comes later.
+      if (performance.now() - interruptedAt < 500) return;
+      progress.stop();
+      pool?.interrupt();
+      input.stderr("\nForced exit: cleaning up was cut short; clone and template databases may be left behind.\n");
       process.exit(signal === "SIGINT" ? EXIT.sigint : EXIT.sigterm);
     }
     interrupted = signal;
+    interruptedAt = performance.now();
+    progress.stop();
     input.stderr(`\nInterrupted (${signal}): stopping workers and dropping clones; press Ctrl-C again to force.\n`);
     pool?.interrupt();
   };
@@ -123,15 +154,36 @@ async function runConcurrently(
     const discovered = await bridge.discover(config.labels, config.django);
     results.phaseEnd("discovery");
     results.classList = discovered.classes;
+    // --shard=i/N: from here on the run sees only its part (indices stay those of discovery).
+    if (config.shard) discovered.classes = await selectShard(discovered.classes, config.shard, hello.cwd, results, verbosity >= 1 ? input.stderr : undefined);
     eventLog?.write({ type: "discovered", classes: discovered.classes.length, databases: discovered.databases });
-    workers = Math.min(config.workers, discovered.classes.length);
+    // Longest expected first from stored timings, unless an order was asked for.
+    const timings = await loadTimings(hello.cwd, discovered.classes);
+    const indexes = new RecordIndexes(results.classList);
+    const askedOrder = config.order === "discovery" || config.django.reverse || config.django.shuffle !== false;
+    const plan = planWork(discovered.classes, timings, { workers: config.workers, order: askedOrder ? "discovery" : "expected" }, indexes);
+    workers = Math.min(config.workers, plan.length);
 
     results.phaseStart("template");
     workDir = workDirFor(hello.cwd, hello.settings.settingsModule, config.django.keepdb);
-    const templates = await buildTemplates(bridge, hello.settings, discovered.databases, config.django.keepdb, workDir);
-    templatesBuilt = true;
+    templatesBuilt = true; // the bridge may have begun Django's setup: it must tear down
+    templates = await buildTemplates({
+      bridge,
+      settings: hello.settings,
+      usedAliases: discovered.databases,
+      keepdb: config.django.keepdb,
+      rebuild: config.rebuildTemplates,
+      workDir,
+      policy,
+      registry,
+      backendOptions: backendOptions(config.settings),
+      concurrency: workers,
+      verbosity,
+      log: input.stderr,
+    });
     results.phaseEnd("template");
-    eventLog?.write({ type: "templates", templates: templates.templates.map((t) => ({ alias: t.alias, name: t.name })) });
+    eventLog?.write({ type: "templates", templates: templates.reports });
+    eventLog?.write({ type: "dropped", when: "setup", databases: templates.dropped.splice(0) });
     if (interrupted) throw new InterruptedRun();
 
     results.phaseStart("clones");
@@ -139,13 +191,15 @@ async function runConcurrently(
     if (verbosity >= 1) {
       for (const t of templates.templates) input.stderr(`Cloning test database for alias '${t.alias}' (${workers} worker${workers === 1 ? "" : "s"})...\n`);
     }
-    clones = new CloneSet(templates, policy);
+    clones = new CloneSet(templates, config.django.keepdb);
     const slotDatabases = await clones.create(slots);
     results.phaseEnd("clones");
     eventLog?.write({ type: "clones", slots: slotDatabases });
     if (interrupted) throw new InterruptedRun();
 
-    const queue = new WorkQueue(discovered.classes);
+    const queue = new WorkQueue(plan, indexes);
+    if (pytestRun) relayToPytest(bridge, results, queue);
+    eventLog?.write({ type: "plan", order: askedOrder ? "discovery" : "expected", items: plan.map((i) => ({ label: i.record.label, part: i.part ?? null, expected: i.expected })) });
     pool = new WorkerPool({
       slots: slotDatabases,
       startMethod: config.startMethod,
@@ -160,11 +214,32 @@ async function runConcurrently(
       queue,
       results,
       failfast: config.django.failfast,
+      timeout: config.timeout,
+      crashRetries: config.crashRetries,
+      timings,
+      refreshSlot: (slot) => clones!.recreate(slot),
+      onEvent: (event) => eventLog?.write(event),
     });
     results.phaseStart("tests");
-    await pool.run();
+    const running = pool;
+    progress.start({
+      total: plan.reduce((sum, item) => sum + item.record.tests.length, 0),
+      current: () => running.current(),
+      estimateRemaining: () => running.estimateRemaining(),
+    });
+    try {
+      await pool.run();
+    } finally {
+      progress.stop();
+    }
     results.phaseEnd("tests");
-    console.finish(results.testSeconds);
+    await saveTimings(hello.cwd, results);
+    console?.finish(results.testSeconds);
+    input.stderr(formatIncidents(pool.incidents));
+    if (interrupted) {
+      const { running: cut, notStarted } = pool.cutShort;
+      input.stderr(`Interrupted: ${cut} class${cut === 1 ? " was" : "es were"} cut short (their running tests have no result); ${notStarted} not started.\n`);
+    }
     if (discovered.shuffleSeed !== null && verbosity >= 1) {
       input.stdout(`Used shuffle seed: ${discovered.shuffleSeed}${config.django.shuffle === null ? " (generated)" : " (given)"}\n`);
     }
@@ -177,11 +252,13 @@ async function runConcurrently(
   } finally {
     results.phaseStart("teardown");
     await pool?.stop().catch(() => undefined);
-    await clones?.dropAll();
-    await clones?.close();
+    await clones?.finish(dirtySlots(results));
     if (templatesBuilt || !bridge.channel.closed) {
       await bridge.teardown(config.django.keepdb).catch((e: unknown) => report(e, input.stderr));
     }
+    await templates?.finish(config.django.keepdb);
+    if (templates) eventLog?.write({ type: "dropped", when: "teardown", databases: templates.dropped });
+    await registry.close();
     if (workDir && !config.django.keepdb) rmSync(workDir, { recursive: true, force: true });
     results.phaseEnd("teardown");
     await bridge.close().catch(() => undefined);
@@ -203,6 +280,14 @@ async function runConcurrently(
 }
 
 class InterruptedRun extends Error {}
+
+/** Slots whose clones something committed to: only rolled-back TestCase classes leave them clean. */
+function dirtySlots(results: RunResults): (slot: number) => boolean {
+  const records = [...results.classes.values()];
+  if (records.some((r) => r.interrupted)) return () => true;
+  const dirty = new Set(records.filter((r) => !["TestCase", "SimpleTestCase", "FailedTest"].includes(r.info.kind)).map((r) => r.slot));
+  return (slot) => dirty.has(slot);
+}
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -14,16 +14,43 @@ test("workers: default is the CPU count", () => {
 
 test("workers: settings < environment < command line", () => {
   const settingsConfig = { workers: 3 };
-  assert.equal(resolveConfig({ ...base, cli: {}, env: {}, settingsConfig }).workers, 3);
+  assert.equal(
+    resolveConfig({ ...base, cli: {}, env: {}, settingsConfig }).workers,
+    3,
+  );
   const env = { DJANGO_TEST_WORKERS: "5" };
-  assert.equal(resolveConfig({ ...base, cli: {}, env, settingsConfig }).workers, 5);
-  const c = resolveConfig({ ...base, cli: { workers: 2 }, env, settingsConfig });
+  assert.equal(
+    resolveConfig({ ...base, cli: {}, env, settingsConfig }).workers,
+    5,
+  );
+  const c = resolveConfig({
+    ...base,
+    cli: { workers: 2 },
+    env,
+    settingsConfig,
+  });
   assert.deepEqual([c.workers, c.workersSource], [2, "command line"]);
 });
 
 test("Django's --parallel N and auto count as a worker count", () => {
-  assert.equal(resolveConfig({ ...base, cli: { parallel: 6 }, env: {}, settingsConfig: null }).workers, 6);
-  assert.equal(resolveConfig({ ...base, cli: { parallel: "auto" }, env: {}, settingsConfig: null }).workers, 8);
+  assert.equal(
+    resolveConfig({
+      ...base,
+      cli: { parallel: 6 },
+      env: {},
+      settingsConfig: null,
+    }).workers,
+    6,
+  );
+  assert.equal(
+    resolveConfig({
+      ...base,
+      cli: { parallel: "auto" },
+      env: {},
+      settingsConfig: null,
+    }).workers,
+    8,
+  );
 });
 
 test("bad worker counts are configuration errors naming their source", () => {
@@ -40,22 +67,63 @@ test("bad worker counts are configuration errors naming their source", () => {
 });
 
 test("CONCURRENT_TEST_CONFIG: unknown keys and wrong types are refused", () => {
-  assert.throws(() => resolveConfig({ ...base, cli: {}, env: {}, settingsConfig: { wrokers: 2 } }), /unknown key "wrokers"/);
-  assert.throws(() => resolveConfig({ ...base, cli: {}, env: {}, settingsConfig: { workers: "2" } }), /\["workers"\] must be integer/);
-  assert.throws(() => resolveConfig({ ...base, cli: {}, env: {}, settingsConfig: [] }), /CONCURRENT_TEST_CONFIG/);
+  assert.throws(
+    () =>
+      resolveConfig({
+        ...base,
+        cli: {},
+        env: {},
+        settingsConfig: { wrokers: 2 },
+      }),
+    /unknown key "wrokers"/,
+  );
+  assert.throws(
+    () =>
+      resolveConfig({
+        ...base,
+        cli: {},
+        env: {},
+        settingsConfig: { workers: "2" },
+      }),
+    /\["workers"\] must be integer/,
+  );
+  assert.throws(
+    () => resolveConfig({ ...base, cli: {}, env: {}, settingsConfig: [] }),
+    /CONCURRENT_TEST_CONFIG/,
+  );
 });
 
 test("opt-in comes from the environment first, then settings", () => {
-  const on = resolveConfig({ ...base, cli: {}, env: { DJANGO_ENABLE_CONCURRENT: "Yes" }, settingsConfig: null });
+  const on = resolveConfig({
+    ...base,
+    cli: {},
+    env: { DJANGO_ENABLE_CONCURRENT: "Yes" },
+    settingsConfig: null,
+  });
   assert.equal(on.enabled, true);
-  const offByEnv = resolveConfig({ ...base, cli: {}, env: { DJANGO_ENABLE_CONCURRENT: "0" }, settingsConfig: { enabled: true } });
+  const offByEnv = resolveConfig({
+    ...base,
+    cli: {},
+    env: { DJANGO_ENABLE_CONCURRENT: "0" },
+    settingsConfig: { enabled: true },
+  });
   assert.equal(offByEnv.enabled, false);
-  const bySettings = resolveConfig({ ...base, cli: {}, env: {}, settingsConfig: { enabled: true } });
+  const bySettings = resolveConfig({
+    ...base,
+    cli: {},
+    env: {},
+    settingsConfig: { enabled: true },
+  });
   assert.equal(bySettings.enabled, true);
 });
 
 test("junit_xml and benchmark: command line over settings", () => {
-  const c = resolveConfig({ ...base, cli: { junitxml: "cli.xml" }, env: {}, settingsConfig: { junit_xml: "s.xml", benchmark: true } });
+  const c = resolveConfig({
+    ...base,
+    cli: { junitxml: "cli.xml" },
+    env: {},
+    settingsConfig: { junit_xml: "s.xml", benchmark: true },
+  });
   assert.equal(c.junitXml, "cli.xml");
   assert.equal(c.benchmark, true);
 });

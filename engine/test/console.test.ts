@@ -5,15 +5,31 @@ import type { OutcomeEvent } from "../src/protocol/messages.ts";
 import { ConsoleReporter, pyRepr } from "../src/reporters/console.ts";
 import { RunResults } from "../src/results.ts";
 
-function outcome(test: string, kind: OutcomeEvent["outcome"], extra: Partial<OutcomeEvent> = {}): OutcomeEvent {
+function outcome(
+  test: string,
+  kind: OutcomeEvent["outcome"],
+  extra: Partial<OutcomeEvent> = {},
+): OutcomeEvent {
   const method = test.split(".").pop();
-  return { type: "outcome", classIndex: 0, test, description: `${method} (${test})`, outcome: kind, ...extra };
+  return {
+    type: "outcome",
+    classIndex: 0,
+    test,
+    description: `${method} (${test})`,
+    outcome: kind,
+    ...extra,
+  };
 }
 
 function runWith(verbosity: number, events: OutcomeEvent[]): string {
   const results = new RunResults();
   let out = "";
-  const reporter = new ConsoleReporter(results, { verbosity, durations: null, write: (t) => (out += t), pythonVersion: [3, 11] });
+  const reporter = new ConsoleReporter(results, {
+    verbosity,
+    durations: null,
+    write: (t) => (out += t),
+    pythonVersion: [3, 11],
+  });
   for (const e of events) {
     results.testStarted(e.test, 0, 1);
     results.outcome(e, 1);
@@ -25,13 +41,21 @@ function runWith(verbosity: number, events: OutcomeEvent[]): string {
 test("verbosity 1: dots, then errors before failures, then the summary", () => {
   const out = runWith(1, [
     outcome("a.T.test_ok", "success"),
-    outcome("a.T.test_f", "failure", { traceback: "Traceback\nAssertionError\n" }),
+    outcome("a.T.test_f", "failure", {
+      traceback: "Traceback\nAssertionError\n",
+    }),
     outcome("a.T.test_e", "error", { traceback: "Traceback\nValueError\n" }),
     outcome("a.T.test_s", "skip", { reason: "no" }),
   ]);
   assert.ok(out.startsWith(".FEs\n"));
-  assert.ok(out.indexOf("ERROR: test_e (a.T.test_e)") < out.indexOf("FAIL: test_f (a.T.test_f)"));
-  assert.match(out, /-{70}\nRan 4 tests in 1\.500s\n\nFAILED \(failures=1, errors=1, skipped=1\)\n$/);
+  assert.ok(
+    out.indexOf("ERROR: test_e (a.T.test_e)") <
+      out.indexOf("FAIL: test_f (a.T.test_f)"),
+  );
+  assert.match(
+    out,
+    /-{70}\nRan 4 tests in 1\.500s\n\nFAILED \(failures=1, errors=1, skipped=1\)\n$/,
+  );
 });
 
 test("verbosity 2: one line per outcome in unittest's words", () => {

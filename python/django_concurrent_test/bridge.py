@@ -8,6 +8,7 @@ and tears the templates down. Under ``manage.py test`` the runner's own process 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import itertools
 import json
@@ -17,6 +18,7 @@ import signal
 import sys
 import traceback
 import unittest
+from collections.abc import Iterator
 from typing import Any
 
 from .protocol import PROTOCOL_VERSION, Channel, ChannelClosed, Message
@@ -99,6 +101,27 @@ def discover_groups(request: Message, quiet: bool = False) -> list[unittest.Test
     return build_groups(runner, request["labels"])[1]
 
 
+_CLASS_FIXTURES = ("setUpClass", "tearDownClass", "setUpTestData")
+_FRAMEWORK_MODULES = ("django.test.testcases", "unittest.case", "builtins")
+
+
+def _splittable(test_class: type, databases: set[str]) -> bool:
+    """Whether the class's tests may run in parts on different workers: it uses no database and
+    has no class-level fixture of its own, so each part sets itself up exactly as the whole."""
+    from django.test import TransactionTestCase
+
+    if databases or issubclass(test_class, TransactionTestCase):
+        return False
+    if issubclass(test_class, unittest.loader._FailedTest):  # type: ignore[attr-defined]
+        return False
+    return not any(
+        name in vars(klass)
+        for klass in test_class.__mro__
+        if klass.__module__ not in _FRAMEWORK_MODULES
+        for name in _CLASS_FIXTURES
+    )
+
+
 def describe_group(index: int, group: unittest.TestSuite) -> Message:
     from django.db import connections
 
@@ -116,6 +139,7 @@ def describe_group(index: int, group: unittest.TestSuite) -> Message:
         "line": line,
         "databases": sorted(databases),
         "serializedRollback": bool(getattr(tests[0], "serialized_rollback", False)),
+        "splittable": _splittable(test_class, set(databases)),
         "tests": [{"id": t.id(), "description": unittest.TextTestResult.getDescription(
             _Describer, t)} for t in tests],  # type: ignore[arg-type]
     }
@@ -129,8 +153,10 @@ class _Describer:
 
 class Bridge:
     def __init__(self, channel: Channel, runner: Any = None, labels: list[str] | None = None,
-                 runner_options: dict[str, Any] | None = None) -> None:
+                 runner_options: dict[str, Any] | None = None,
+                 engine_pid: int | None = None) -> None:
         self.channel = channel
+        self.engine_pid = engine_pid
         self.runner = runner
         self.labels = labels
         self.runner_options = runner_options
@@ -140,6 +166,8 @@ class Bridge:
         self.children: dict[int, int] = {}
         self.torn_down = False
         self.fallback_reason: str | None = None
+        #: Templates came from the engine's plan: teardown restores names and drops nothing.
+        self.engine_owns_databases = False
 
     def hello(self) -> None:
         import django
@@ -159,9 +187,31 @@ class Bridge:
             "labels": self.labels,
         })
 
+    @contextlib.contextmanager
+    def forwarding_signals(self) -> Iterator[None]:
+        """Ctrl-C and SIGTERM go to the engine, which stops the workers and drops the clones
+        before anything exits (a terminal signals the whole process group, so the engine may
+        get a signal twice at once; it counts that as one)."""
+        def forward(signum: int, _frame: Any) -> None:
+            if self.engine_pid:
+                try:
+                    os.kill(self.engine_pid, signum)
+                except OSError:
+                    pass
+
+        previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
     def serve(self) -> None:
         """Answer the engine until it says teardown/shutdown or goes away."""
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with self.forwarding_signals():
+            self._serve()
+
+    def _serve(self) -> None:
         try:
             self.hello()
             while True:
@@ -177,16 +227,21 @@ class Bridge:
                 if not self._dispatch(message):
                     break
         finally:
+            if not self.torn_down:
+                # The engine vanished mid-run: its workers have no one left to report to.
+                for pid in self.children:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
             self._reap_children(block=True)
             if not self.torn_down and self.old_config is not None:
                 # The engine vanished mid-run: still leave no template behind.
                 self._teardown({"keepdb": False, "quiet": True})
-            signal.signal(signal.SIGINT, previous)
 
     def _dispatch(self, message: Message) -> bool:
         kind = message["type"]
         handlers = {
             "discover": self._discover,
+            "fingerprint": self._fingerprint,
             "setupDatabases": self._setup_databases,
             "forkWorkers": self._fork_workers,
             "teardown": self._teardown,
@@ -228,6 +283,11 @@ class Bridge:
             "shuffleSeed": runner.shuffle_seed,
         })
 
+    def _fingerprint(self, message: Message) -> None:
+        from .fingerprint import fingerprint
+
+        self.channel.send({"type": "fingerprinted", "groups": fingerprint(message["aliases"])})
+
     def _setup_databases(self, message: Message) -> None:
         from django.db import connections
         from django.test.utils import setup_databases
@@ -235,15 +295,25 @@ class Bridge:
         for alias, name in message.get("testNames", {}).items():
             connections[alias].settings_dict.setdefault("TEST", {})["NAME"] = name
         serialized = {a for a, s in self.databases.items() if s}
-        self.old_config = setup_databases(
-            self.runner.verbosity,
-            self.runner.interactive,
-            keepdb=bool(message.get("keepdb")),
-            debug_sql=self.runner.debug_sql,
-            parallel=0,
-            aliases=self.databases,
-            serialized_aliases=serialized,
-        )
+        migrations: dict[str, int] = {}
+        if "plan" in message:
+            from .template_setup import setup_planned
+
+            # The engine made (or found) every template and drops them itself.
+            self.engine_owns_databases = True
+            self.old_config, migrations = setup_planned(
+                message["plan"], set(self.databases), serialized, self.runner.verbosity,
+                self.runner.debug_sql)
+        else:
+            self.old_config = setup_databases(
+                self.runner.verbosity,
+                self.runner.interactive,
+                keepdb=bool(message.get("keepdb")),
+                debug_sql=self.runner.debug_sql,
+                parallel=0,
+                aliases=self.databases,
+                serialized_aliases=serialized,
+            )
         self.runner.run_checks(self.databases)
         primaries = {conn.alias for conn, _old, destroy in self.old_config if destroy}
         aliases = {}
@@ -257,7 +327,7 @@ class Bridge:
             }
         # A PostgreSQL template must have no open sessions while it is cloned.
         connections.close_all()
-        self.channel.send({"type": "databasesReady", "aliases": aliases})
+        self.channel.send({"type": "databasesReady", "aliases": aliases, "migrations": migrations})
 
     def _fork_workers(self, message: Message) -> None:
         from .worker import run_forked
@@ -278,8 +348,15 @@ class Bridge:
         self._reap_children(block=True)
         if self.old_config is not None:
             verbosity = 0 if message.get("quiet") else self.runner.verbosity
+            if self.engine_owns_databases:
+                # The engine drops (or keeps) the templates; Django's lines still read the same.
+                action = "Preserving" if message.get("keepdb") else "Destroying"
+                for connection, _old_name, destroy in self.old_config if verbosity >= 1 else ():
+                    if destroy:
+                        sys.stderr.write(f"{action} test database for alias '{connection.alias}'...\n")
+                verbosity = 0
             teardown_databases(self.old_config, verbosity=verbosity,
-                               keepdb=bool(message.get("keepdb")))
+                               keepdb=bool(message.get("keepdb")) or self.engine_owns_databases)
             self.old_config = None
         try:
             teardown_test_environment()
@@ -317,7 +394,9 @@ def main() -> None:
     import django
 
     django.setup()
-    Bridge(Channel.from_fd(int(os.environ.get("DJANGO_CONCURRENT_TEST_BRIDGE_FD", "3")))).serve()
+    channel = Channel.from_fd(int(os.environ.get("DJANGO_CONCURRENT_TEST_BRIDGE_FD", "3")))
+    # The engine spawned this process: it is the parent.
+    Bridge(channel, engine_pid=os.getppid()).serve()
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .bridge import SYS_PATH_ENV, Bridge
 from .protocol import Channel
@@ -46,8 +47,12 @@ def engine_env() -> dict[str, str]:
 
 
 def run_engine_with_bridge(node: str, runner: Any, labels: list[str],
-                           options: dict[str, Any]) -> tuple[int, str | None]:
-    """Start the engine and serve as its bridge until it is done.
+                           options: dict[str, Any],
+                           make_bridge: Callable[[Channel, int], Bridge] | None = None,
+                           output: IO[bytes] | None = None) -> tuple[int, str | None]:
+    """Start the engine and serve as its bridge until it is done (``make_bridge``: another
+    flavour of bridge, e.g. pytest's; ``output``: where the engine's own output goes instead
+    of this process's stdout and stderr).
 
     Returns the engine's exit status and, when it asks for a sequential run, the reason."""
     ours, theirs = socket.socketpair()
@@ -56,12 +61,21 @@ def run_engine_with_bridge(node: str, runner: Any, labels: list[str],
             [node, str(ENGINE_PATH), "run", "--bridge-fd", str(theirs.fileno())],
             pass_fds=[theirs.fileno()],
             env=engine_env(),
+            stdout=output,
+            stderr=output,
         )
     finally:
         theirs.close()
-    bridge = Bridge(Channel(ours), runner=runner, labels=labels, runner_options=options)
+    if make_bridge is not None:
+        bridge = make_bridge(Channel(ours), process.pid)
+    else:
+        bridge = Bridge(Channel(ours), runner=runner, labels=labels, runner_options=options,
+                        engine_pid=process.pid)
     try:
         bridge.serve()
     finally:
         ours.close()
-    return process.wait(), bridge.fallback_reason
+        # The engine may still be writing its reports: a Ctrl-C now is its to handle too.
+        with bridge.forwarding_signals():
+            code = process.wait()
+    return code, bridge.fallback_reason

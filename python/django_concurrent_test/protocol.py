@@ -46,7 +46,10 @@ class Channel:
 
     def recv(self) -> Message:
         while b"\n" not in self._buffer:
-            chunk = self.sock.recv(65536)
+            try:
+                chunk = self.sock.recv(65536)
+            except ConnectionResetError:
+                chunk = b""  # the peer died with data unread (e.g. the engine force-quit)
             if not chunk:
                 raise ChannelClosed
             self._buffer += chunk

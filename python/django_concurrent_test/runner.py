@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 from django.test.runner import DiscoverRunner
 
+from .baseline import record_sequential, remember_suite, wants_benchmark
 from .launch import EXIT_FALLBACK, find_node, run_engine_with_bridge
 
 
@@ -31,18 +33,34 @@ class ConcurrentTestRunner(DiscoverRunner):
                            help="Print the benchmark summary after the run.")
         group.add_argument("--junitxml", metavar="PATH", default=None,
                            help="Write a JUnit XML report to PATH.")
+        group.add_argument("--html", metavar="PATH", default=None,
+                           help="Write a self-contained HTML report to PATH.")
+        group.add_argument("--shard", metavar="I/N", default=None,
+                           help="Run only part I of N of the suite (CI sharding).")
+        group.add_argument("--timeout", type=float, metavar="SECONDS", default=None,
+                           help="Kill a worker whose test class runs longer than this "
+                                "(default 300); its running test is reported as WorkerTimeout.")
         group.add_argument("--start-method", choices=["fork", "spawn"], default=None,
                            help="How workers start: fork from a warm process, or spawn.")
+        group.add_argument("--rebuild-templates", action="store_true", default=None,
+                           help="Migrate the template databases again even when the cache "
+                                "has a complete one for these migrations.")
 
     def __init__(self, workers: int | None = None, benchmark: bool | None = None,
                  junitxml: str | None = None, start_method: str | None = None,
+                 html: str | None = None, shard: str | None = None,
+                 timeout: float | None = None, rebuild_templates: bool | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.concurrent_options: dict[str, Any] = {
             "workers": workers,
             "benchmark": benchmark,
             "junitxml": junitxml,
+            "html": html,
+            "shard": shard,
             "startMethod": start_method,
+            "rebuildTemplates": rebuild_templates,
+            "timeout": timeout,
             "pattern": self.pattern,
             "topLevel": self.top_level,
             "verbosity": self.verbosity,
@@ -64,10 +82,22 @@ class ConcurrentTestRunner(DiscoverRunner):
         }
 
     def _sequential(self, reason: str, test_labels: list[str], **kwargs: Any) -> int:
+        if self.concurrent_options.get("shard"):
+            # Django's runner cannot run part of a suite: every shard would run all of it.
+            sys.stderr.write(f"ConfigError: --shard {self.concurrent_options['shard']} cannot "
+                             f"run sequentially ({reason})\n")
+            sys.exit(2)
         self.log(f"django-concurrent-test: running sequentially: {reason}.")
         self.parallel = 0
+        started = time.perf_counter()
         result: int = super().run_tests(test_labels, **kwargs)
+        if wants_benchmark(self.concurrent_options):
+            record_sequential(self, time.perf_counter() - started)
         return result
+
+    def run_suite(self, suite: Any, **kwargs: Any) -> Any:
+        remember_suite(self, suite)
+        return super().run_suite(suite, **kwargs)
 
     def run_tests(self, test_labels: list[str], **kwargs: Any) -> int:  # type: ignore[override]
         if self.pdb:

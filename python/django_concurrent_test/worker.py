@@ -2,52 +2,85 @@
 
 Forked from the bridge (the fast start: Django is set up and the suite imported already) or
 spawned as ``python -m django_concurrent_test.worker`` (the portable start).
+
+Supervision needs a little help from inside: a thread sends a heartbeat every second (so the
+engine can tell a frozen interpreter from a slow test), and faulthandler writes every thread's
+stack to a file on a fatal signal or when the engine sends SIGUSR1 before killing a worker that
+ran out of time (so the report can say where the test was stuck).
 """
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
 import signal
 import sqlite3
 import sys
+import threading
 import traceback
 import unittest
-from typing import Any
+from typing import IO, Any
 
 from .protocol import PROTOCOL_VERSION, Channel, ChannelClosed, Message
 
+# Exit status of a worker whose engine went away (its heartbeat could not be sent).
+EXIT_ORPHANED = 70
+
 
 class Worker:
-    def __init__(self, channel: Channel, slot: int, groups: list[unittest.TestSuite] | None) -> None:
+    def __init__(
+        self, channel: Channel, slot: int, groups: list[unittest.TestSuite] | None
+    ) -> None:
         self.channel = channel
         self.slot = slot
         self.groups = groups
         self.options: dict[str, Any] = {}
         self._loaded_memory: set[str] = set()
+        # The heartbeat thread and the test thread share one socket: whole lines only.
+        self._send_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._stack_file: IO[str] | None = None
+
+    def send(self, message: Message) -> None:
+        with self._send_lock:
+            self.channel.send(message)
 
     def serve(self) -> None:
-        self.channel.send(
-            {"type": "hello", "role": "worker", "protocol": PROTOCOL_VERSION,
-             "slot": self.slot, "pid": os.getpid()}
+        self.send(
+            {
+                "type": "hello",
+                "role": "worker",
+                "protocol": PROTOCOL_VERSION,
+                "slot": self.slot,
+                "pid": os.getpid(),
+            }
         )
-        while True:
-            try:
-                message = self.channel.recv()
-            except ChannelClosed:
-                return
-            kind = message["type"]
-            if kind == "configure":
-                self.configure(message)
-            elif kind == "run":
-                self.run_class(int(message["classIndex"]))
-            elif kind == "stop":
-                self.close_connections()
-                return
+        try:
+            while True:
+                try:
+                    message = self.channel.recv()
+                except ChannelClosed:
+                    return
+                kind = message["type"]
+                if kind == "configure":
+                    self.configure(message)
+                elif kind == "run":
+                    self.run_class(int(message["classIndex"]), message.get("tests"))
+                elif kind == "stop":
+                    self.close_connections()
+                    return
+        finally:
+            self._stopping.set()
 
     def configure(self, message: Message) -> None:
         from django.db import connections
 
+        supervision = message.get("supervision")
+        if supervision:
+            self._start_supervision(
+                float(supervision["heartbeatSeconds"]), str(supervision["stackFile"])
+            )
         self.options = message["options"]
         if self.groups is None:
             from .bridge import discover_groups
@@ -57,7 +90,9 @@ class Worker:
             connection = connections[alias]
             connection.close()
             if clone.get("loadIntoMemoryFrom"):
-                self._load_sqlite_into_memory(connection, clone["name"], clone["loadIntoMemoryFrom"])
+                self._load_sqlite_into_memory(
+                    connection, clone["name"], clone["loadIntoMemoryFrom"]
+                )
             else:
                 # Updated in place, as Django's own workers do, so threads see the clone too.
                 connection.settings_dict["NAME"] = clone["name"]
@@ -66,10 +101,31 @@ class Worker:
         for alias in message.get("serializedAliases", []):
             connection = connections[alias]
             if getattr(connection, "_test_serialized_contents", None) is None:
-                connection._test_serialized_contents = (
-                    connection.creation.serialize_db_to_string()
-                )
-        self.channel.send({"type": "ready", "slot": self.slot})
+                connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+        self.send({"type": "ready", "slot": self.slot})
+
+    def _start_supervision(self, interval: float, stack_path: str) -> None:
+        # Kept open for the life of the process: faulthandler writes from a signal handler.
+        self._stack_file = open(stack_path, "w")
+        faulthandler.enable(file=self._stack_file, all_threads=True)
+        if hasattr(faulthandler, "register"):  # not on Windows
+            faulthandler.register(signal.SIGUSR1, file=self._stack_file, all_threads=True)
+        thread = threading.Thread(
+            target=self._heartbeat_loop,
+            args=(interval,),
+            name="django-concurrent-test-heartbeat",
+            daemon=True,
+        )
+        thread.start()
+
+    def _heartbeat_loop(self, interval: float) -> None:
+        message = {"type": "heartbeat", "slot": self.slot}
+        while not self._stopping.wait(interval):
+            try:
+                self.send(message)
+            except OSError:
+                # The engine is gone: nobody will read results or stop this process.
+                os._exit(EXIT_ORPHANED)
 
     def _load_sqlite_into_memory(self, connection: Any, memory_name: str, source: str) -> None:
         """Mirrors share their primary's memory name; the file is loaded only once."""
@@ -84,21 +140,25 @@ class Worker:
         connection.connect()
         target_db.close()
 
-    def run_class(self, index: int) -> None:
+    def run_class(self, index: int, test_ids: list[str] | None = None) -> None:
         from .results import make_result
 
         assert self.groups is not None
         result = make_result(
-            self.channel.send,
+            self.send,
             index,
             buffer=bool(self.options.get("buffer")),
             failfast=bool(self.options.get("failfast")),
             debug_sql=bool(self.options.get("debugSql")),
         )
-        self.channel.send({"type": "classStart", "classIndex": index, "slot": self.slot})
-        suite = unittest.TestSuite(list(self.groups[index]))
-        suite.run(result)
-        self.channel.send({"type": "classDone", "classIndex": index, "slot": self.slot})
+        self.send({"type": "classStart", "classIndex": index, "slot": self.slot})
+        tests = list(self.groups[index])
+        if test_ids is not None:
+            # One part of a split class, or the tests a crashed worker did not finish.
+            wanted = set(test_ids)
+            tests = [t for t in tests if isinstance(t, unittest.TestCase) and t.id() in wanted]
+        unittest.TestSuite(tests).run(result)
+        self.send({"type": "classDone", "classIndex": index, "slot": self.slot})
 
     def close_connections(self) -> None:
         from django.db import connections
@@ -106,11 +166,33 @@ class Worker:
         connections.close_all()
 
 
+def _die_with_parent() -> None:
+    """Linux: have the kernel kill this worker when the process that started it dies, even if
+    this interpreter is frozen and its heartbeat cannot notice."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group; the engine decides what happens to workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_forked(socket_path: str, slot: int, groups: list[unittest.TestSuite]) -> None:
     """Body of a forked worker; never returns."""
     code = 0
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _ignore_interrupts()
+        # The bridge forwards SIGTERM to the engine; a worker simply ends on it.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _die_with_parent()
         Worker(Channel.connect(socket_path), slot, groups).serve()
     except BaseException:
         traceback.print_exc()
@@ -122,11 +204,12 @@ def run_forked(socket_path: str, slot: int, groups: list[unittest.TestSuite]) ->
 
 
 def main(argv: list[str] | None = None) -> None:
+    _ignore_interrupts()
+    _die_with_parent()
     parser = argparse.ArgumentParser(prog="python -m django_concurrent_test.worker")
     parser.add_argument("--socket", required=True)
     parser.add_argument("--slot", type=int, required=True)
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from .bridge import prepare_python_path
 
     prepare_python_path()

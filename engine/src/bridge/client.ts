@@ -10,7 +10,9 @@ import {
   type DatabasesReady,
   type Discovered,
   type DjangoOptions,
+  type Fingerprinted,
   type FromBridge,
+  type TemplateStep,
   type ToBridge,
 } from "../protocol/messages.ts";
 
@@ -54,8 +56,13 @@ export class BridgeClient {
     return this.channel.next("discovered");
   }
 
-  async setupDatabases(keepdb: boolean, testNames: Record<string, string>): Promise<DatabasesReady> {
-    this.channel.send({ type: "setupDatabases", keepdb, testNames });
+  async fingerprint(aliases: string[]): Promise<Fingerprinted> {
+    this.channel.send({ type: "fingerprint", aliases });
+    return this.channel.next("fingerprinted");
+  }
+
+  async setupDatabases(keepdb: boolean, testNames: Record<string, string>, plan?: Record<string, TemplateStep>): Promise<DatabasesReady> {
+    this.channel.send({ type: "setupDatabases", keepdb, testNames, ...(plan ? { plan } : {}) });
     return this.channel.next("databasesReady");
   }
 

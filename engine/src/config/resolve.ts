@@ -3,6 +3,7 @@ import os from "node:os";
 import { ConfigError } from "../errors.ts";
 import type { DjangoOptions, RunnerOptions } from "../protocol/messages.ts";
 import { parseSettingsConfig, type SettingsConfig } from "./settings-config.ts";
+import { parseShard, type ShardSpec } from "../sharding.ts";
 
 export type Source = "command line" | "environment" | "settings" | "default";
 
@@ -11,14 +12,28 @@ export interface RunConfig {
   django: DjangoOptions;
   workers: number;
   workersSource: Source;
+  /** Seconds one test class may run on a worker before it is killed (WorkerTimeout). */
   timeout: number;
+  /** How often the unfinished tests of a class whose worker crashed run again (0: never). */
+  crashRetries: number;
   benchmark: boolean;
   junitXml: string | null;
+  html: string | null;
+  /** --shard=i/N: this run is part `index` (1-based) of `total`. */
+  shard: ShardSpec | null;
   startMethod: "fork" | "spawn";
   /** DJANGO_ENABLE_CONCURRENT or CONCURRENT_TEST_CONFIG["enabled"]. */
   enabled: boolean;
   noTelemetry: boolean;
   eventLog: string | null;
+  /** DJANGO_CONCURRENT_TEST_PROGRESS: live line on a terminal, plain lines elsewhere ("auto"). */
+  progress: "auto" | "live" | "plain" | "off";
+  /** DJANGO_CONCURRENT_TEST_PROGRESS_INTERVAL: seconds between plain progress lines. */
+  progressInterval: number;
+  /** DJANGO_CONCURRENT_TEST_ORDER=discovery hands classes out in discovery order (comparisons). */
+  order: "expected" | "discovery";
+  /** --rebuild-templates: migrate every template again even when the cache has it. */
+  rebuildTemplates: boolean;
   settings: SettingsConfig;
 }
 
@@ -66,6 +81,24 @@ function positiveInt(value: unknown, what: string): number {
   return n;
 }
 
+function positiveSeconds(value: unknown, what: string): number {
+  const n = typeof value === "string" && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isFinite(n) || n <= 0) {
+    throw new ConfigError(`${what} must be a number of seconds above 0, not ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** An environment variable with a fixed set of values; unset or empty gives the first. */
+function oneOf<T extends string>(value: string | undefined, what: string, allowed: readonly [T, ...T[]]): T {
+  if (value === undefined || value === "") return allowed[0];
+  const v = value.trim().toLowerCase();
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(`${what} must be one of ${allowed.join(", ")}, not ${JSON.stringify(value)}`);
+  }
+  return v as T;
+}
+
 function resolveWorkers(input: ConfigInput, settings: SettingsConfig): [number, Source] {
   const { cli, env } = input;
   if (cli.workers !== null && cli.workers !== undefined) return [positiveInt(cli.workers, "--workers"), "command line"];
@@ -92,19 +125,29 @@ export function resolveConfig(input: ConfigInput): RunConfig {
   }
   const startMethod = cli.startMethod ?? settings.start_method ?? (process.platform === "win32" ? "spawn" : "fork");
   let timeout = settings.timeout ?? 300;
-  if (env.DJANGO_TEST_TIMEOUT) timeout = positiveInt(env.DJANGO_TEST_TIMEOUT, "DJANGO_TEST_TIMEOUT");
+  if (env.DJANGO_TEST_TIMEOUT) timeout = positiveSeconds(env.DJANGO_TEST_TIMEOUT, "DJANGO_TEST_TIMEOUT");
+  if (cli.timeout !== null && cli.timeout !== undefined) timeout = positiveSeconds(cli.timeout, "--timeout");
   return {
     labels: input.labels,
     django,
     workers,
     workersSource,
     timeout,
+    crashRetries: settings.crash_retries ?? 1,
     benchmark: cli.benchmark ?? settings.benchmark ?? false,
     junitXml: cli.junitxml ?? settings.junit_xml ?? null,
+    html: cli.html ?? settings.html ?? null,
+    shard: cli.shard ? parseShard(cli.shard) : null,
     startMethod,
     enabled: env.DJANGO_ENABLE_CONCURRENT !== undefined ? isTruthy(env.DJANGO_ENABLE_CONCURRENT) : settings.enabled === true,
     noTelemetry: env.NO_TELEMETRY === "1",
     eventLog: env.DJANGO_CONCURRENT_TEST_EVENT_LOG || null,
+    progress: oneOf(env.DJANGO_CONCURRENT_TEST_PROGRESS, "DJANGO_CONCURRENT_TEST_PROGRESS", ["auto", "live", "plain", "off"]),
+    progressInterval: env.DJANGO_CONCURRENT_TEST_PROGRESS_INTERVAL
+      ? positiveSeconds(env.DJANGO_CONCURRENT_TEST_PROGRESS_INTERVAL, "DJANGO_CONCURRENT_TEST_PROGRESS_INTERVAL")
+      : 30,
+    order: oneOf(env.DJANGO_CONCURRENT_TEST_ORDER, "DJANGO_CONCURRENT_TEST_ORDER", ["expected", "discovery"]),
+    rebuildTemplates: cli.rebuildTemplates ?? false,
     settings,
   };
 }

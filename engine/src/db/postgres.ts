@@ -1,8 +1,12 @@
-// PostgreSQL: clones are CREATE DATABASE ... TEMPLATE, made concurrently through the pg driver.
+// PostgreSQL: templates are created empty for Django to migrate, clones are CREATE DATABASE ...
+// TEMPLATE, made concurrently through the pg driver. Records are database comments; named
+// locks are session advisory locks on one dedicated connection.
+import { createHash } from "node:crypto";
 import pg from "pg";
+import { decodeRecord, encodeRecord, type DatabaseRecord } from "../cache/records.ts";
 import { DatabaseTemplateException } from "../errors.ts";
 import { assertTestDatabaseName } from "../safety/names.ts";
-import type { BackendContext, DatabaseBackend } from "./backend.ts";
+import { pollForLock, type BackendContext, type DatabaseBackend, type ExistingDatabase, type HeldLock, type PrivilegeReport } from "./backend.ts";
 
 const OBJECT_IN_USE = "55006";
 
@@ -19,9 +23,21 @@ export function connectionConfig(ctx: BackendContext, database = "postgres"): pg
   };
 }
 
+/** LIKE pattern matching names that start with `prefix` literally. */
+export function likePrefix(prefix: string): string {
+  return prefix.replace(/[\\%_]/g, (c) => "\\" + c) + "%";
+}
+
+/** Advisory lock keys are bigints: the first 8 bytes of a hash of the name. */
+function lockKey(name: string): string {
+  return createHash("sha256").update(`django-concurrent-test:${name}`).digest().readBigInt64BE(0).toString();
+}
+
 export class PostgresBackend implements DatabaseBackend {
   readonly vendor = "postgresql";
   private readonly pool: pg.Pool;
+  private lockClient?: Promise<pg.Client>;
+  private serverVersion?: Promise<number>;
 
   constructor(
     private readonly ctx: BackendContext,
@@ -36,26 +52,54 @@ export class PostgresBackend implements DatabaseBackend {
     return pg.escapeIdentifier(name);
   }
 
-  async cloneDatabase(template: string, clone: string): Promise<void> {
+  private version(): Promise<number> {
+    this.serverVersion ??= this.pool.query<{ v: string }>("SHOW server_version_num").then((r) => Number(r.rows[0]!.v));
+    return this.serverVersion;
+  }
+
+  async listDatabases(prefix: string): Promise<ExistingDatabase[]> {
+    const { rows } = await this.pool.query<{ datname: string; comment: string | null }>(
+      "SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname LIKE $1 ORDER BY datname",
+      [likePrefix(prefix)],
+    );
+    return rows.map((r) => ({ name: r.datname, record: decodeRecord(r.comment) }));
+  }
+
+  async createDatabase(name: string, record: DatabaseRecord): Promise<void> {
+    const target = this.quote(name);
+    const test = this.ctx.settings.test;
+    // The same options Django's creation would use: TEST CHARSET as ENCODING, TEST TEMPLATE.
+    const options: string[] = [];
+    if (test.charset) options.push(`ENCODING ${pg.escapeLiteral(test.charset)}`);
+    if (test.template) options.push(`TEMPLATE ${pg.escapeIdentifier(test.template)}`);
+    await this.pool.query(`CREATE DATABASE ${target}${options.length ? " WITH " + options.join(" ") : ""}`);
+    await this.writeRecord(name, record);
+  }
+
+  async cloneDatabase(template: string, clone: string, record: DatabaseRecord): Promise<void> {
     const source = this.quote(template);
     const target = this.quote(clone);
-    await this.dropDatabase(clone);
+    const strategy = this.ctx.options?.postgresCloneStrategy;
+    const withStrategy = strategy && (await this.version()) >= 150000 ? ` STRATEGY ${strategy.toUpperCase()}` : "";
     let delay = this.retry.firstDelayMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.pool.query(`CREATE DATABASE ${target} WITH TEMPLATE ${source}`);
-        return;
+        await this.pool.query(`CREATE DATABASE ${target} WITH TEMPLATE ${source}${withStrategy}`);
+        break;
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (code !== OBJECT_IN_USE || attempt >= this.retry.attempts) {
           const blockers = code === OBJECT_IN_USE ? await this.describeSessions(template) : "";
-          throw new DatabaseTemplateException(
-            `could not clone "${template}" into "${clone}": ${(error as Error).message}${blockers}`,
-          );
+          throw new DatabaseTemplateException(`could not clone "${template}" into "${clone}": ${(error as Error).message}${blockers}`);
         }
         await new Promise((r) => setTimeout(r, delay));
         delay *= this.retry.factor;
       }
+    }
+    await this.writeRecord(clone, record);
+    if (this.ctx.options?.postgresSynchronousCommit === false) {
+      // A clone is thrown away after the run: commits need not wait for the WAL flush.
+      await this.pool.query(`ALTER DATABASE ${target} SET synchronous_commit = off`);
     }
   }
 
@@ -70,13 +114,51 @@ export class PostgresBackend implements DatabaseBackend {
     return `; sessions using it: ${list.join(", ")}`;
   }
 
+  async writeRecord(name: string, record: DatabaseRecord): Promise<void> {
+    await this.pool.query(`COMMENT ON DATABASE ${this.quote(name)} IS ${pg.escapeLiteral(encodeRecord(record))}`);
+  }
+
   async dropDatabase(name: string): Promise<void> {
     const quoted = this.quote(name);
     // WITH (FORCE) ends sessions a killed worker may have left (PostgreSQL 13+).
     await this.pool.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
   }
 
+  /** Advisory locks live on one session of their own, apart from the cloning pool. */
+  private locker(): Promise<pg.Client> {
+    this.lockClient ??= (async () => {
+      const client = new pg.Client({ ...connectionConfig(this.ctx), application_name: "django-concurrent-test (locks)" });
+      client.on("error", () => undefined);
+      await client.connect();
+      return client;
+    })();
+    return this.lockClient;
+  }
+
+  async tryLock(name: string): Promise<HeldLock | null> {
+    const client = await this.locker();
+    const key = lockKey(name);
+    const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS ok", [key]);
+    if (!rows[0]!.ok) return null;
+    return { release: async () => void (await client.query("SELECT pg_advisory_unlock($1::bigint)", [key])) };
+  }
+
+  lock(name: string, onWait: () => void, timeoutMs: number): Promise<HeldLock> {
+    return pollForLock(() => this.tryLock(name), onWait, timeoutMs, `the lock on "${name}"`);
+  }
+
+  /** Cloning needs CREATEDB (or superuser); the role owns, so may drop, what it creates. */
+  async missingPrivileges(): Promise<PrivilegeReport> {
+    const { rows } = await this.pool.query<{ role: string; rolsuper: boolean; rolcreatedb: boolean }>(
+      "SELECT rolname AS role, rolsuper, rolcreatedb FROM pg_roles WHERE rolname = current_user",
+    );
+    const role = rows[0]?.role ?? "(unknown role)";
+    const allowed = rows[0]?.rolsuper || rows[0]?.rolcreatedb;
+    return { role, missing: allowed ? [] : ["CREATEDB"], grant: `ALTER ROLE ${pg.escapeIdentifier(role)} CREATEDB;` };
+  }
+
   async close(): Promise<void> {
+    if (this.lockClient) await (await this.lockClient.catch(() => null))?.end().catch(() => undefined);
     await this.pool.end();
   }
 }

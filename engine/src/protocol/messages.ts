@@ -3,6 +3,8 @@
 // as types and python/django_concurrent_test/protocol.py speaks it. Both sides are tested
 // against protocol/examples.jsonl.
 
+import type { PytestOutcome, PytestPayload, StopWork } from "../pytest/messages.ts";
+
 export const PROTOCOL_VERSION = 1;
 
 export type Outcome =
@@ -67,7 +69,17 @@ export interface RunnerOptions extends DjangoOptions {
   workers: number | null;
   benchmark: boolean | null;
   junitxml: string | null;
+  /** --timeout=SECONDS: the longest one test class may run on a worker. */
+  timeout?: number | null;
+  /** --html=PATH: the self-contained HTML report. */
+  html?: string | null;
+  /** --shard=i/N: run only part i of N of the suite (CI sharding). */
+  shard?: string | null;
   startMethod: "fork" | "spawn" | null;
+  /** Who prints results: Django's format (the engine) or pytest's (the main pytest process). */
+  flavour?: "django" | "pytest";
+  /** --rebuild-templates: migrate the templates again even when the cache has them. */
+  rebuildTemplates?: boolean | null;
 }
 
 export interface BridgeHello {
@@ -108,6 +120,8 @@ export interface TestClassInfo {
   databases: string[];
   serializedRollback: boolean;
   tests: TestInfo[];
+  /** The class may be split by test across workers (no class-level fixtures of its own). */
+  splittable?: boolean;
 }
 
 export interface Discovered {
@@ -129,6 +143,35 @@ export interface AliasState {
 export interface DatabasesReady {
   type: "databasesReady";
   aliases: Record<string, AliasState>;
+  /** Migrations applied per template alias (0 when the template came from the cache). */
+  migrations?: Record<string, number>;
+}
+
+/** One test database to build (a Django test-database signature) and its template hash. */
+export interface FingerprintGroup {
+  /** The alias whose test database is created; `aliases` share it, `mirrors` point at it. */
+  alias: string;
+  aliases: string[];
+  mirrors: string[];
+  vendor: string;
+  /** Django's test database name for the alias (TEST NAME or test_ + NAME). */
+  testName: string;
+  inMemory: boolean;
+  /** sha256 of migrations, their code, INSTALLED_APPS, alias settings and versions. */
+  hash: string;
+  /** A digest per part of the hash, to show what changed. */
+  parts: Record<string, string>;
+}
+
+export interface Fingerprinted {
+  type: "fingerprinted";
+  groups: FingerprintGroup[];
+}
+
+/** What the bridge does for a template alias: migrate into it, or only point at it. */
+export interface TemplateStep {
+  name: string;
+  action: "build" | "reuse";
 }
 
 export interface BridgeError {
@@ -160,10 +203,12 @@ export type FromBridge =
   | BridgeHello
   | Discovered
   | DatabasesReady
+  | Fingerprinted
   | BridgeError
   | Forked
   | WorkerExited
-  | TornDown;
+  | TornDown
+  | StopWork;
 
 export interface DiscoverRequest {
   type: "discover";
@@ -173,11 +218,13 @@ export interface DiscoverRequest {
 
 export type ToBridge =
   | DiscoverRequest
-  | { type: "setupDatabases"; keepdb: boolean; testNames: Record<string, string> }
+  | { type: "fingerprint"; aliases: string[] }
+  | { type: "setupDatabases"; keepdb: boolean; testNames: Record<string, string>; plan?: Record<string, TemplateStep> }
   | { type: "forkWorkers"; socketPath: string; slots: number[] }
   | { type: "teardown"; keepdb: boolean }
   | { type: "fallback"; reason: string }
-  | { type: "shutdown" };
+  | { type: "shutdown" }
+  | PytestOutcome;
 
 /** Where a worker's connection for one alias points. */
 export interface CloneSpec {
@@ -193,8 +240,11 @@ export type ToWorker =
       clones: Record<string, CloneSpec>;
       serializedAliases: string[];
       discover: { labels: string[]; options: DjangoOptions };
+      /** Heartbeat interval, and where faulthandler writes stacks (fatal signal or SIGUSR1). */
+      supervision?: { heartbeatSeconds: number; stackFile: string };
     }
-  | { type: "run"; classIndex: number }
+  /** Run the class; `tests` (ids) limits it to some of its tests (one part of a split class, a retry). */
+  | { type: "run"; classIndex: number; tests?: string[] }
   | { type: "stop" };
 
 export interface WorkerHello {
@@ -216,6 +266,8 @@ export interface OutcomeEvent {
   traceback?: string;
   reason?: string;
   sql?: string;
+  /** pytest --concurrent: pytest's own reports of the item, for the main pytest process. */
+  pytest?: PytestPayload;
 }
 
 export interface TestStart {
@@ -236,6 +288,8 @@ export interface TestStop {
 export type FromWorker =
   | WorkerHello
   | { type: "ready"; slot: number }
+  /** Sent every `heartbeatSeconds` from a thread: the interpreter is alive and not frozen. */
+  | { type: "heartbeat"; slot: number }
   | { type: "classStart"; classIndex: number; slot: number }
   | { type: "classDone"; classIndex: number; slot: number }
   | TestStart

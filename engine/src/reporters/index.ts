@@ -3,6 +3,9 @@
 import type { RunConfig } from "../config/resolve.ts";
 import type { BridgeHello } from "../protocol/messages.ts";
 import type { RunResults } from "../results.ts";
+import { BenchmarkReporter } from "./benchmark.ts";
+import { HtmlReporter } from "./html.ts";
+import { JunitReporter } from "./junit.ts";
 
 export interface ReportContext {
   results: RunResults;
@@ -21,7 +24,34 @@ export interface Reporter {
   finish(ctx: ReportContext): void | Promise<void>;
 }
 
-/** Reporters chosen by the configuration (JUnit XML, benchmark, HTML, ... as they land). */
-export function reportersFor(_config: RunConfig): Reporter[] {
-  return [];
+/** A report that could not be written says so in one line; it never hides the run's own outcome. */
+class Guarded implements Reporter {
+  constructor(
+    private readonly what: string,
+    private readonly inner: Reporter,
+  ) {}
+
+  async finish(ctx: ReportContext): Promise<void> {
+    try {
+      await this.inner.finish(ctx);
+    } catch (error) {
+      ctx.stderr(
+        `django-concurrent-test: could not write the ${this.what}: ${(error as Error).message}\n`,
+      );
+    }
+  }
+}
+
+/** Reporters chosen by the configuration: files first, the benchmark summary last on screen. */
+export function reportersFor(config: RunConfig): Reporter[] {
+  const reporters: Reporter[] = [];
+  if (config.junitXml)
+    reporters.push(
+      new Guarded("JUnit XML report", new JunitReporter(config.junitXml)),
+    );
+  if (config.html)
+    reporters.push(new Guarded("HTML report", new HtmlReporter(config.html)));
+  if (config.benchmark)
+    reporters.push(new Guarded("benchmark summary", new BenchmarkReporter()));
+  return reporters;
 }

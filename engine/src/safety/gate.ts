@@ -1,19 +1,48 @@
-// The safety gate: runs before any database is created, connected to or dropped.
-// A refusal is a SecurityException (exit 2) and never falls back to a sequential run.
+// The safety gate: runs right after configuration is resolved, before discovery and before any
+// database is created, connected to or dropped. A refusal is a SecurityException (exit 2, one
+// line and a hint) and never falls back to a sequential run.
 import type { RunConfig } from "../config/resolve.ts";
 import { SecurityException } from "../errors.ts";
 import type { ProjectSettings } from "../protocol/messages.ts";
-import { looksLikeProduction, namePolicy, type NamePolicy } from "./names.ts";
+import { checkHosts } from "./hosts.ts";
+import {
+  assertSafeName,
+  controlCharacterReason,
+  NAME_LIMITS,
+  SAFE_NAME_HINT,
+  shown,
+} from "./identifiers.ts";
+import {
+  looksLikeTest,
+  namePolicy,
+  PRODUCTION_HINT,
+  productionPatternOf,
+  TEST_NAME_HINT,
+  type NamePolicy,
+} from "./names.ts";
+import { plannedNames } from "./planned-names.ts";
 
-export function checkOptIn(config: RunConfig): void {
+export function checkOptIn(
+  config: RunConfig,
+  env: NodeJS.ProcessEnv = {},
+): void {
   if (!config.enabled) {
+    const value = env.DJANGO_ENABLE_CONCURRENT;
     throw new SecurityException(
-      "concurrent testing is disabled",
-      'set DJANGO_ENABLE_CONCURRENT=1 (or CONCURRENT_TEST_CONFIG["enabled"] = True) to opt in',
+      value === undefined
+        ? "concurrent testing is not enabled: DJANGO_ENABLE_CONCURRENT is not set"
+        : `concurrent testing is not enabled: DJANGO_ENABLE_CONCURRENT is ${shown(value)} (it overrides CONCURRENT_TEST_CONFIG["enabled"])`,
+      'set DJANGO_ENABLE_CONCURRENT=1 (1, true or yes), or CONCURRENT_TEST_CONFIG["enabled"] = True with the variable unset',
     );
   }
   if (!config.noTelemetry) {
-    throw new SecurityException("NO_TELEMETRY=1 is required", "set NO_TELEMETRY=1 in the environment of the test run");
+    const value = env.NO_TELEMETRY;
+    throw new SecurityException(
+      value === undefined
+        ? "NO_TELEMETRY=1 is required: NO_TELEMETRY is not set"
+        : `NO_TELEMETRY=1 is required: NO_TELEMETRY is ${shown(value)}`,
+      "set NO_TELEMETRY=1 in the environment of the test run",
+    );
   }
 }
 
@@ -26,27 +55,62 @@ export function checkDebug(config: RunConfig, settings: ProjectSettings): void {
   }
 }
 
-export function checkConfiguredNames(settings: ProjectSettings, policy: NamePolicy): void {
-  for (const [alias, db] of Object.entries(settings.databases)) {
-    for (const [what, name] of [
-      ["NAME", db.name],
-      ["TEST NAME", db.test.name],
-    ] as const) {
-      if (name && looksLikeProduction(String(name), db.vendor, policy)) {
-        throw new SecurityException(
-          `production database prohibited: DATABASES["${alias}"] ${what} "${name}" matches a production pattern`,
-          "run tests against development settings whose database names do not look like production",
-        );
-      }
+/** Knows how to create databases: the servers with a name limit, and SQLite files. */
+function engineCreates(vendor: string): boolean {
+  return vendor === "sqlite" || vendor in NAME_LIMITS;
+}
+
+/**
+ * Every configured NAME, test database name and clone name: no control characters, no
+ * production pattern; names the run creates must also be safe identifiers (within the server's
+ * length limit, clone suffix included) and look like test databases.
+ */
+export function checkNames(
+  settings: ProjectSettings,
+  policy: NamePolicy,
+  workers: number,
+): void {
+  for (const planned of plannedNames(settings, workers)) {
+    const { name, vendor, where } = planned;
+    const display = planned.display ?? name;
+    const control = controlCharacterReason(name);
+    if (control) {
+      throw new SecurityException(
+        `unsafe database name ${shown(name)} (${where}): ${control}`,
+        SAFE_NAME_HINT,
+      );
+    }
+    const created = planned.created && engineCreates(vendor);
+    if (created) assertSafeName(name, vendor, where, display);
+    const production = productionPatternOf(name, vendor, policy);
+    if (production) {
+      throw new SecurityException(
+        `production database prohibited: ${where} ${shown(display)} matches the production pattern /${production.source}/`,
+        PRODUCTION_HINT,
+      );
+    }
+    if (created && !looksLikeTest(name, vendor, policy)) {
+      throw new SecurityException(
+        `${where} ${shown(display)} matches no test database pattern`,
+        TEST_NAME_HINT,
+      );
     }
   }
 }
 
-/** Every check that needs only configuration and settings (no connection). */
-export function runSafetyGate(config: RunConfig, settings: ProjectSettings): NamePolicy {
-  checkOptIn(config);
+/** Every check that needs only configuration and settings: nothing is connected to yet. */
+export function runSafetyGate(
+  config: RunConfig,
+  settings: ProjectSettings,
+  env: NodeJS.ProcessEnv = {},
+): NamePolicy {
+  checkOptIn(config, env);
   checkDebug(config, settings);
-  const policy = namePolicy(config.settings.production_patterns, config.settings.test_patterns);
-  checkConfiguredNames(settings, policy);
+  checkHosts(settings, config.settings.allowed_hosts ?? [], env);
+  const policy = namePolicy(
+    config.settings.production_patterns,
+    config.settings.test_patterns,
+  );
+  checkNames(settings, policy, config.workers);
   return policy;
 }

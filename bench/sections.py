@@ -1,0 +1,84 @@
+"""Extra benchmark sections written for other features, run by `make bench` when they exist.
+
+A section is a script ``bench/<name>.py`` listed in SECTIONS. The contract, kept small so a
+section can also be run on its own (``.venv/bin/python bench/<name>.py``):
+
+- it prints its result as Markdown on stdout (a heading of level 3 or below, tables, notes);
+- it may write machine-readable figures as JSON to the path in ``BENCH_SECTION_JSON``;
+- it reads its options from the environment: ``BENCH_QUICK=1`` (keep it short),
+  ``BENCH_BACKENDS`` (comma-separated: sqlite, postgres, mariadb), ``BENCH_WORKLOAD`` (the path of
+  a generated workload project of ``BENCH_WORKLOAD_SIZE`` tests it may use, see workload.py),
+  ``EXAMPLE_DB_SUFFIX`` (append it to every server database it creates);
+- exit status 0; anything else is reported as a failed section, and the benchmark goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+# name -> what it shows (the issue it belongs to).
+SECTIONS = {
+    "ready_databases": "time to N ready worker databases, ours vs Django (issue 3)",
+    "scheduling": "stored timings, first-test latency, worker counts (issue 5)",
+    "pytest_compare": "pytest --concurrent vs pytest-xdist (issue 7)",
+}
+
+
+@dataclass
+class SectionResult:
+    name: str
+    status: str  # ok | failed | missing | skipped
+    seconds: float = 0.0
+    markdown: str = ""
+    data: Any = None
+    error: str = ""
+
+
+def run_sections(names: list[str], *, quick: bool, backends: list[str], workload: Path | None,
+                 workload_size: int | None, out_dir: Path, timeout: float) -> list[SectionResult]:  # fmt: skip
+    results = []
+    for name in names:
+        script = HERE / f"{name}.py"
+        if not script.exists():
+            results.append(SectionResult(name, "missing", error=f"bench/{name}.py not written yet"))
+            continue
+        json_path = out_dir / f"section-{name}.json"
+        env = {
+            **os.environ,
+            "BENCH_QUICK": "1" if quick else "",
+            "BENCH_BACKENDS": ",".join(backends),
+            "BENCH_SECTION_JSON": str(json_path),
+            "BENCH_WORKLOAD": str(workload or ""),
+            "BENCH_WORKLOAD_SIZE": str(workload_size or ""),
+        }
+        print(f"-- section {name}: running bench/{name}.py", flush=True)
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+                                  text=True, timeout=timeout, cwd=HERE.parent)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            results.append(SectionResult(name, "failed", time.perf_counter() - start,
+                                         error=f"timed out after {timeout:.0f}s"))  # fmt: skip
+            continue
+        seconds = time.perf_counter() - start
+        data = None
+        if json_path.exists():
+            try:
+                data = json.loads(json_path.read_text())
+            except json.JSONDecodeError as exc:
+                data = {"unreadable": str(exc)}
+        if proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+            results.append(SectionResult(name, "failed", seconds, proc.stdout, data,
+                                         f"exit status {proc.returncode}: {' | '.join(tail)}"))  # fmt: skip
+            continue
+        results.append(SectionResult(name, "ok", seconds, proc.stdout.strip(), data))
+    return results

@@ -1,0 +1,60 @@
+// Permission validation: before any work starts, each server's role must be allowed to create
+// and drop the run's databases. The SQL lives in db/<backend>.ts (missingPrivileges); this
+// module decides what to ask and how a refusal reads. Runs after the host guard, so only
+// permitted hosts are ever connected to.
+import type { BackendContext, DatabaseBackend } from "../db/backend.ts";
+import { CLONEABLE_VENDORS, openBackend } from "../db/index.ts";
+import { ConfigError, InsufficientPrivileges } from "../errors.ts";
+import type {
+  DatabaseSettings,
+  ProjectSettings,
+} from "../protocol/messages.ts";
+import { shown } from "./identifiers.ts";
+import type { NamePolicy } from "./names.ts";
+import { plannedNames } from "./planned-names.ts";
+
+function server(db: DatabaseSettings): string {
+  const host = db.host ? String(db.host) : "the default socket";
+  return db.port ? `${host}:${db.port}` : host;
+}
+
+/** Asks every cloneable server alias's backend what its role lacks; refuses on the first gap. */
+export async function checkPrivileges(
+  settings: ProjectSettings,
+  policy: NamePolicy,
+  workers: number,
+  open: (ctx: BackendContext) => DatabaseBackend = openBackend,
+): Promise<void> {
+  const planned = plannedNames(settings, workers);
+  for (const [alias, db] of Object.entries(settings.databases)) {
+    if (
+      db.vendor === "sqlite" ||
+      db.test.mirror ||
+      !CLONEABLE_VENDORS.includes(db.vendor)
+    )
+      continue;
+    const names = planned
+      .filter((p) => p.alias === alias && p.created)
+      .map((p) => p.name);
+    if (names.length === 0) continue;
+    const backend = open({ settings: db, policy, concurrency: 1 });
+    let report;
+    try {
+      report = await backend.missingPrivileges?.(names);
+    } catch (error) {
+      throw new ConfigError(
+        `could not check the privileges of DATABASES["${alias}"] (${db.vendor} at ${server(db)}): ${(error as Error).message}`,
+        "is the database server running, and are USER and PASSWORD right?",
+      );
+    } finally {
+      await backend.close().catch(() => undefined);
+    }
+    if (report && report.missing.length > 0) {
+      const what = report.missing.join(" and ");
+      throw new InsufficientPrivileges(
+        `database user ${shown(report.role)} of DATABASES["${alias}"] (${db.vendor} at ${server(db)}) lacks the ${what} privilege${report.missing.length > 1 ? "s" : ""} needed to create and drop ${shown(names[0] ?? "")} and one clone per worker`,
+        `grant it (${report.grant}) or use a role that may create databases`,
+      );
+    }
+  }
+}

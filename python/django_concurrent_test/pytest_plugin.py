@@ -1,0 +1,153 @@
+"""``pytest --concurrent``: a pytest-django suite on the same engine as ``manage.py test``.
+
+Registered through the ``pytest11`` entry point, so installing the package is enough. Without
+``--concurrent`` it only adds its options. With it, pytest collects as usual, then this
+process starts the engine and serves as its bridge (pytest_bridge): one migrated template,
+one clone per worker, workers forked from the collected session, every report printed here by
+pytest's own terminal reporter.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import pytest
+
+EXIT_CONFIG_ERROR = 2
+EXIT_FALLBACK = 3
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+_ENGINE_OUTPUT = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("django-concurrent-test")
+    group.addoption(
+        "--concurrent",
+        action="store_true",
+        default=False,
+        help="Run the tests on several workers, each on its own clone of the "
+        "migrated test database (pytest-django projects).",
+    )
+    group.addoption(
+        "--workers",
+        "--concurrent-workers",
+        dest="concurrent_workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="With --concurrent: number of workers (default: CPU count).",
+    )
+    group.addoption(
+        "--benchmark",
+        dest="concurrent_benchmark",
+        action="store_true",
+        default=False,
+        help="With --concurrent: print the benchmark summary.",
+    )
+    group.addoption(
+        "--concurrent-html",
+        dest="concurrent_html",
+        default=None,
+        metavar="PATH",
+        help="With --concurrent: write the HTML report with a worker timeline.",
+    )
+    group.addoption(
+        "--concurrent-timeout",
+        dest="concurrent_timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="With --concurrent: the longest one group of tests may run on a worker.",
+    )
+
+
+def _active(config: pytest.Config) -> bool:
+    # An xdist worker never runs the engine; -n with --concurrent is refused in configure.
+    return bool(config.getoption("concurrent", False)) and not hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if not _active(config):
+        return
+    if config.getoption("numprocesses", None) or config.getoption("dist", "no") != "no":
+        raise pytest.UsageError("--concurrent and pytest-xdist's -n/--dist cannot be combined")
+    if not config.pluginmanager.has_plugin("django"):
+        raise pytest.UsageError("--concurrent needs pytest-django (pip install pytest-django)")
+    from . import pytest_db
+
+    # Before collection, so every item's fixture closure sees its django_db_setup.
+    config.pluginmanager.register(pytest_db, "django-concurrent-test-db")
+    terminal = config.pluginmanager.getplugin("terminalreporter")
+    if terminal is not None:
+        # Results arrive in completion order, module after module: no file names on the dots
+        # (pytest-xdist does the same); -v lines still name every test.
+        terminal.showfspath = False
+
+
+def _sequential(session: pytest.Session, reason: str) -> None:
+    terminal = session.config.pluginmanager.getplugin("terminalreporter")
+    line = f"django-concurrent-test: running sequentially: {reason}."
+    if terminal is not None:
+        terminal.write_line(line)
+    else:
+        sys.stderr.write(line + "\n")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> Any:
+    """Runs the collected items on the engine's workers; None hands the run back to pytest."""
+    config = session.config
+    if not _active(config):
+        return None
+    collection_failed = session.testsfailed and not config.option.continue_on_collection_errors
+    if collection_failed or config.option.collectonly or not session.items:
+        return None  # pytest's own loop reports these exactly as usual
+    from django.conf import settings
+
+    if not settings.configured:
+        raise pytest.UsageError(
+            "--concurrent needs Django settings: set DJANGO_SETTINGS_MODULE or use --ds"
+        )
+    if not hasattr(os, "fork"):
+        _sequential(session, "pytest --concurrent forks its workers, which this platform cannot")
+        return None
+    from .launch import find_node
+
+    node, why = find_node()
+    if node is None:
+        _sequential(session, why)
+        return None
+    from .pytest_launch import run_engine
+
+    run = run_engine(node, session)
+    if run.code == EXIT_FALLBACK:
+        _sequential(session, run.fallback or "the engine asked for it")
+        return None
+    if run.code not in (0, 1) or (run.code == 1 and not session.testsfailed):
+        # A refusal, an interrupt or a run error: what the engine said, then pytest's exit.
+        sys.stderr.write(run.output)
+        sys.stderr.flush()
+        if run.code in (EXIT_SIGINT, EXIT_SIGTERM):
+            raise KeyboardInterrupt
+        pytest.exit(
+            "django-concurrent-test stopped the run (see above)",
+            returncode=run.code if run.code in (1, EXIT_CONFIG_ERROR) else 1,
+        )
+    config.stash[_ENGINE_OUTPUT] = run.output
+    if session.shouldfail:
+        raise session.Failed(session.shouldfail)
+    if session.shouldstop:
+        raise session.Interrupted(session.shouldstop)
+    return True
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """What the engine printed (worker problems, the benchmark summary, report paths)."""
+    output = config.stash.get(_ENGINE_OUTPUT, "").strip("\n")
+    if output:
+        terminalreporter.write_sep("-", "django-concurrent-test")
+        terminalreporter.write_line(output)
