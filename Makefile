@@ -74,8 +74,10 @@ $(VENV42)/.installed: requirements.txt requirements-django42.txt pyproject.toml
 test-django42: $(VENV42)/.installed $(ENGINE_BUNDLE)
 	$(VENV42)/bin/python -m pytest -rs -q -m integration
 
+# Not part of `make test`. QUICK=1: one backend, 150 tests, N=2, two rounds. BENCH_ARGS: more
+# options of bench/run.py (e.g. BENCH_ARGS="--backends sqlite --sizes 300").
 bench: setup
-	$(PY) bench/run.py $(if $(QUICK),--quick,)
+	$(PY) bench/run.py $(if $(QUICK),--quick,) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(VENV42) engine/node_modules $(dir $(ENGINE_BUNDLE))

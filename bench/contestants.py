@@ -74,8 +74,12 @@ def lineup(workers: list[int], warm_mode: str, pytest_concurrent: bool) -> list[
         ]
         if pytest_concurrent:
             result.append(
-                Contestant(f"pytest-concurrent-{n}", f"pytest --concurrent --workers {n}",
-                           "pytest-concurrent", n)  # fmt: skip
+                Contestant(
+                    f"pytest-concurrent-{n}",
+                    f"pytest --concurrent --workers {n}",
+                    "pytest-concurrent",
+                    n,
+                )
             )
     return result
 
@@ -106,12 +110,25 @@ def command(c: Contestant, w: Workload, out: Path) -> tuple[list[str], dict[str,
     env.update(OPT_IN)
     env["DJANGO_CONCURRENT_TEST_EVENT_LOG"] = str(out / "events.jsonl")
     if c.family == "pytest-concurrent":
-        argv = [w.python, "-m", "pytest", "-q", "--concurrent", "--workers", str(c.workers),
-                f"--junitxml={out / 'junit.xml'}"]  # fmt: skip
+        argv = [
+            w.python,
+            "-m",
+            "pytest",
+            "-q",
+            "--concurrent",
+            "--workers",
+            str(c.workers),
+            f"--junitxml={out / 'junit.xml'}",
+        ]
         return argv, env
     env["BENCH_RECORD"] = str(out / "record.json")  # written only if it falls back
-    argv = [*manage, "--testrunner", "bench_support.runners.RecordingConcurrentRunner",
-            "--workers", str(c.workers)]  # fmt: skip
+    argv = [
+        *manage,
+        "--testrunner",
+        "bench_support.runners.RecordingConcurrentRunner",
+        "--workers",
+        str(c.workers),
+    ]
     if c.warm:
         # --keepdb keeps the template for the next run (with the template cache, a run reuses
         # it when its migrations hash matches); its own test name keeps cold runs off it.
@@ -125,8 +142,16 @@ def command(c: Contestant, w: Workload, out: Path) -> tuple[list[str], dict[str,
 def run(c: Contestant, w: Workload, rep: int, out: Path, timeout: float) -> Figures:
     argv, env = command(c, w, out)
     m = run_measured(argv, w.path, env, out, timeout=timeout)
-    fig = Figures(c.key, w.backend, w.size, rep, m.wall, counted=False,
-                  peak_pss=m.peak_pss, processes=m.peak_processes)  # fmt: skip
+    fig = Figures(
+        c.key,
+        w.backend,
+        w.size,
+        rep,
+        m.wall,
+        counted=False,
+        peak_pss=m.peak_pss,
+        processes=m.peak_processes,
+    )
     try:
         got = _parse(c, w, m, out, fig)
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
@@ -138,8 +163,9 @@ def run(c: Contestant, w: Workload, rep: int, out: Path, timeout: float) -> Figu
     return fig
 
 
-def _check(c: Contestant, w: Workload, m: Measured, got: dict[str, list[str]] | None,
-           fig: Figures) -> str | None:  # fmt: skip
+def _check(
+    c: Contestant, w: Workload, m: Measured, got: dict[str, list[str]] | None, fig: Figures
+) -> str | None:
     if m.timed_out:
         return "timed out"
     if got is None:
@@ -167,8 +193,9 @@ def _num(pattern: str, text: str) -> float | None:
     return float(found[-1]) if found else None
 
 
-def _parse(c: Contestant, w: Workload, m: Measured, out: Path,
-           fig: Figures) -> dict[str, list[str]] | None:  # fmt: skip
+def _parse(
+    c: Contestant, w: Workload, m: Measured, out: Path, fig: Figures
+) -> dict[str, list[str]] | None:
     if c.family == "pytest":
         return _parse_pytest(c, m, out, fig)
     if c.family == "django":
@@ -187,7 +214,9 @@ def _parse(c: Contestant, w: Workload, m: Measured, out: Path,
     return got
 
 
-def _parse_django(c: Contestant, m: Measured, out: Path, fig: Figures) -> dict[str, list[str]] | None:
+def _parse_django(
+    c: Contestant, m: Measured, out: Path, fig: Figures
+) -> dict[str, list[str]] | None:
     text = m.output
     total = _num(r"Total run took ([\d.]+)s", text)
     fig.setup = _num(r"Total database setup took ([\d.]+)s", text)
@@ -206,8 +235,9 @@ def _parse_django(c: Contestant, m: Measured, out: Path, fig: Figures) -> dict[s
     return got
 
 
-def _figures_from_events(c: Contestant, w: Workload, m: Measured, events: list[dict[str, Any]],
-                         fig: Figures) -> None:  # fmt: skip
+def _figures_from_events(
+    c: Contestant, w: Workload, m: Measured, events: list[dict[str, Any]], fig: Figures
+) -> None:
     text = m.output
     total = _num(r"Total run took ([\d.]+)s", text)
     discovery = _num(r"Total discovery took ([\d.]+)s", text) or 0.0
@@ -235,9 +265,24 @@ def _figures_from_events(c: Contestant, w: Workload, m: Measured, events: list[d
     for e in by_type.get("classDone", []):
         last_done[e["slot"]] = max(last_done.get(e["slot"], 0.0), e["t"])
     kind_busy: dict[str, float] = {}
+    kind_tests: dict[str, float] = {}  # the same, counting only time inside the tests
+    kind_classes: dict[str, int] = {}
+    test_time: dict[str, float] = {}
+    for e in by_type.get("testStop", []):
+        label = e["test"].rsplit(".", 1)[0]
+        test_time[label] = test_time.get(label, 0.0) + e.get("duration", 0.0)
     for label, span in spans.items():
-        kind = label.split(".")[2].removeprefix("test_") if label.count(".") >= 3 else "?"
+        kind = _kind(label)
         kind_busy[kind] = kind_busy.get(kind, 0.0) + span / 1000
+        kind_tests[kind] = kind_tests.get(kind, 0.0) + test_time.get(label, 0.0)
+        kind_classes[kind] = kind_classes.get(kind, 0) + 1
+    # Classes with no fixtures of their own: what their span has beyond their tests is the cost
+    # of handing a class out and streaming its results back.
+    plain = [k for k in ("simple", "cpu") if kind_classes.get(k)]
+    transport = None
+    if plain:
+        extra = sum(kind_busy[k] - kind_tests[k] for k in plain)
+        transport = 1000 * extra / sum(kind_classes[k] for k in plain)
     reports = [t for e in by_type.get("templates", []) for t in e.get("templates", [])]
     built = sum(1 for t in reports if t.get("action") == "built")
     engine_start = None
@@ -255,12 +300,20 @@ def _figures_from_events(c: Contestant, w: Workload, m: Measured, events: list[d
         if len(last_done) > 1
         else None,
         "per_class_overhead": (fig.busy - fig.test_sum) if fig.busy is not None else None,
+        "ttc_outside_tests": kind_busy["ttc"] - kind_tests["ttc"] if "ttc" in kind_busy else None,
+        "class_round_trip_ms": transport,
         "teardown": fig.teardown,
         "templates_built": float(built) if reports and "action" in reports[0] else None,
     }
     profile.update({f"busy_{kind}": round(v, 3) for kind, v in sorted(kind_busy.items())})
     fig.profile = {k: round(v, 3) for k, v in profile.items() if v is not None}
     _derive(c, fig, workers=c.workers)
+
+
+def _kind(label: str) -> str:
+    """The workload's kind of test from a class label: <app>.tests.test_<kind>.<Class>."""
+    parts = label.split(".")
+    return parts[2].removeprefix("test_") if len(parts) >= 4 else "?"
 
 
 def _class_spans(starts: list[dict[str, Any]], dones: list[dict[str, Any]]) -> dict[str, float]:
@@ -279,7 +332,9 @@ def _class_spans(starts: list[dict[str, Any]], dones: list[dict[str, Any]]) -> d
     return spans
 
 
-def _parse_pytest(c: Contestant, m: Measured, out: Path, fig: Figures) -> dict[str, list[str]] | None:
+def _parse_pytest(
+    c: Contestant, m: Measured, out: Path, fig: Figures
+) -> dict[str, list[str]] | None:
     marks: list[dict[str, float]] = []
     busy = 0.0
     for path in sorted((out / "timing").glob("*.json")):

@@ -45,8 +45,9 @@ def server_version(backend: str) -> str | None:
         if backend == "mariadb":
             import pymysql
 
-            conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="",
-                                   connect_timeout=3)  # fmt: skip
+            conn = pymysql.connect(
+                host="127.0.0.1", port=3306, user="root", password="", connect_timeout=3
+            )
             try:
                 with conn.cursor() as cur:
                     cur.execute("SELECT VERSION()")

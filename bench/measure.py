@@ -1,11 +1,12 @@
 """Running one contestant's command: wall time, exit status, output, and the peak memory of all
 its processes together.
 
-Memory is sampled from /proc every SAMPLE_SECONDS (a shorter peak can be missed): every process in the command's session (it is
-started with a new session, so workers, forked children and xdist nodes are all found, even when
-reparented). The figure is the peak of the summed PSS (proportional set size: a page shared by n
-processes counts 1/n to each), so forked workers sharing their parent's pages are not counted
-twice. Database servers are shared by every contestant and are not counted.
+Memory is sampled from /proc every SAMPLE_SECONDS (a shorter peak can be missed): every process
+in the command's session (it is started with a new session, so workers, forked children and
+xdist nodes are all found, even when reparented). The figure is the peak of the summed PSS
+(proportional set size: a page shared by n processes counts 1/n to each), so forked workers
+sharing their parent's pages are not counted twice. Database servers are shared by every
+contestant and are not counted.
 """
 
 from __future__ import annotations
@@ -82,16 +83,24 @@ class _Sampler(threading.Thread):
             self.done.wait(SAMPLE_SECONDS)
 
 
-def run_measured(argv: list[str], cwd: Path, env: dict[str, str], out_dir: Path,
-                 timeout: float = 1800) -> Measured:  # fmt: skip
+def run_measured(
+    argv: list[str], cwd: Path, env: dict[str, str], out_dir: Path, timeout: float = 1800
+) -> Measured:
     """Run ``argv``; stdout/stderr go to files in ``out_dir`` (kept for post-mortems)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     out_path, err_path = out_dir / "stdout.txt", out_dir / "stderr.txt"
     with out_path.open("w") as out, err_path.open("w") as err:
         started_at = time.time()
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         sampler = _Sampler(proc.pid)
         sampler.start()
         timed_out = False

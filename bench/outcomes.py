@@ -58,6 +58,8 @@ def mismatches(expected: dict[str, dict[str, str]], got: Outcomes) -> list[str]:
         have = got.get(test_id)
         if have != [want["outcome"]]:
             lines.append(f"{test_id}: expected {want['outcome']}, got {have or 'nothing'}")
-    lines.extend(f"{test_id}: not in the workload, got {got[test_id]}"
-                 for test_id in sorted(set(got) - set(expected)))  # fmt: skip
+    lines.extend(
+        f"{test_id}: not in the workload, got {got[test_id]}"
+        for test_id in sorted(set(got) - set(expected))
+    )
     return lines

@@ -53,7 +53,7 @@ class Figures:
     wall: float
     ok: bool
     problem: str | None = None
-    migrations_run: int = 0  # processes (or templates) that migrated a test database
+    migrations_run: int = 0  # processes that created and migrated test databases
     migrating: float = 0.0  # seconds spent migrating, summed over those processes
     cloning: float | None = None  # ours: the clone phase
     worker_setup: float | None = None  # median per worker: its django_db_setup, all of it
@@ -171,7 +171,8 @@ def figures(
             outcomes.setdefault(r["nodeid"], []).append(r["outcome"])
     f = Figures(c.key, backend, rep, round(wall, 3), ok=True, outcomes=outcomes)
     if proc.returncode != 0:
-        f.ok, f.problem = False, f"exit status {proc.returncode}: {proc.stdout[-500:]}"
+        last = (proc.stdout.strip().splitlines() or [""])[-1].strip("= ")
+        f.ok, f.problem = False, f"exit status {proc.returncode}: {last}"
     elif reference is not None and outcomes != reference:
         f.ok, f.problem = False, "per-item outcomes differ from plain pytest's"
     setups = [r for r in log if r["type"] == "django_db_setup"]
@@ -184,7 +185,7 @@ def figures(
     if c.ours:
         template = [t for e in events if e["type"] == "templates" for t in e["templates"]]
         built = [t for t in template if t.get("action") == "built"]
-        f.migrations_run = len(built)
+        f.migrations_run = 1 if built else 0  # the bridge migrates every template, once
         f.migrating = round(_phase_seconds(events, "template") or 0.0, 3) if built else 0.0
         f.cloning = _phase_seconds(events, "clones")
     else:
@@ -207,7 +208,7 @@ def table(backend: str, lineup_: list[Contestant], runs: list[Figures]) -> str:
     rows = [
         f"### {backend}",
         "",
-        "| contestant | wall s (median) | test DBs migrated | migrating s (all processes) "
+        "| contestant | wall s (median) | processes migrating | migrating s (all processes) "
         "| cloning s | DB setup s per worker | outcomes |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
@@ -221,16 +222,20 @@ def table(backend: str, lineup_: list[Contestant], runs: list[Figures]) -> str:
         rows.append(
             f"| {c.label} | {_num(wall)} | {mine[0].migrations_run} | {_num(migrating)} "
             f"| {_num(cloning)} | {_num(setup)} "
-            f"| {'same as pytest' if ok else 'DIFFER: ' + str(mine[0].problem)[:60]} |"
+            f"| {'same as pytest' if ok else 'DIFFER: ' + str(mine[0].problem)[:70]} |"
         )
     rows += [
         "",
-        "*test DBs migrated*: pytest-xdist creates and migrates one test database per worker "
-        "(with --reuse-db Django's migrate still runs, finding nothing to apply); ours migrates "
-        "one template (none when --reuse-db finds it in the cache), then clones it. *DB setup "
+        "*processes migrating*: pytest-xdist creates and migrates the test databases in every "
+        "worker (with --reuse-db Django's migrate still runs, finding nothing to apply); ours "
+        "migrates one template per database in the main process (none when --reuse-db finds "
+        "them in the cache), then clones them. *DB setup "
         "per worker*: the worker's whole `django_db_setup` (creation and migrations under "
         "xdist; under ours only the project's own override, the clone being ready), median "
-        "over workers.",
+        "over workers. A run whose outcomes differ from plain pytest's is not a fair time "
+        "(pytest-django's --reuse-db keeps databases that transactional tests flushed, so data "
+        "migrations' rows are gone in the next run; ours reuses the untouched template and "
+        "clones it afresh).",
     ]
     return "\n".join(rows)
 
@@ -321,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         if backend not in skipped:
             print(table(backend, contestants, runs) + "\n")
     print(f"Figures: {out.relative_to(REPO)}")
-    return 0 if all(r.ok for r in runs) else 1
+    # Only our runs must match plain pytest: xdist's --reuse-db may not (see the table's note).
+    return 0 if all(r.ok for r in runs if r.contestant.startswith(("ours", "pytest"))) else 1
 
 
 if __name__ == "__main__":

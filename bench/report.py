@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (the Markdown tables use typographic dashes and the times sign)
 """From the runs to the figures people read: medians with min-max, ratios to Django --parallel N,
 the targets of the benchmark issue, where our time goes, and the docs section."""
 
@@ -34,11 +35,13 @@ PROFILE_ROWS = [
     ("clones", "cloning the template per worker"),
     ("worker_start", "worker start (clones ready → last worker ready)"),
     ("busy_ttc", "TransactionTestCase classes (flushes), summed over workers"),
+    ("ttc_outside_tests", "of which outside the tests: flushes + post_migrate, summed"),
     ("busy_db", "TestCase classes (setUpTestData + tests), summed"),
     ("busy_io", "I/O-bound classes (sleeps), summed"),
     ("busy_cpu", "CPU-bound classes, summed"),
     ("busy_simple", "SimpleTestCase classes, summed"),
-    ("per_class_overhead", "class time outside tests (setUpClass, flushes, result transport)"),
+    ("per_class_overhead", "all class time outside tests (setUpClass, flushes, transport)"),
+    ("class_round_trip_ms", "hand-out and result transport per class, ms (fixture-free classes)"),
     ("scheduling_tail", "scheduling tail (first worker idle → last worker done)"),
     ("teardown", "teardown (stop workers, drop clones and template)"),
 ]
@@ -66,23 +69,40 @@ def summarize(runs: list[dict[str, Any]], labels: dict[str, str]) -> list[dict[s
             return median(r[name] for r in rows)
 
         profile_keys = {k for r in counted for k in r.get("profile", {})}
-        rows.append({
-            "backend": backend, "size": size, "contestant": key, "label": labels.get(key, key),
-            "runs": len(group), "counted": len(counted),
-            "wall": median(walls), "wall_min": min(walls, default=None),
-            "wall_max": max(walls, default=None),
-            "fallback_wall": med("wall") if not counted and fallback else None,
-            "setup": med("setup"), "tests": med("tests"), "teardown": med("teardown"),
-            "rest": med("rest"),
-            "startup": med("startup"), "busy": med("busy"), "utilization": med("utilization"),
-            "ideal": med("ideal"), "peak_pss": med("peak_pss"),
-            "fallback": fallback, "problem": problem if not counted else None,
-            "profile": {k: median(r["profile"].get(k) for r in counted) for k in sorted(profile_keys)},
-        })  # fmt: skip
+        rows.append(
+            {
+                "backend": backend,
+                "size": size,
+                "contestant": key,
+                "label": labels.get(key, key),
+                "runs": len(group),
+                "counted": len(counted),
+                "wall": median(walls),
+                "wall_min": min(walls, default=None),
+                "wall_max": max(walls, default=None),
+                "fallback_wall": med("wall") if not counted and fallback else None,
+                "setup": med("setup"),
+                "tests": med("tests"),
+                "teardown": med("teardown"),
+                "rest": med("rest"),
+                "startup": med("startup"),
+                "busy": med("busy"),
+                "utilization": med("utilization"),
+                "ideal": med("ideal"),
+                "peak_pss": med("peak_pss"),
+                "fallback": fallback,
+                "problem": problem if not counted else None,
+                "profile": {
+                    k: median(r["profile"].get(k) for r in counted) for k in sorted(profile_keys)
+                },
+            }
+        )
     for row in rows:
         n = _workers(row["contestant"])
         base = _find(rows, row["backend"], row["size"], f"django-par-{n or 2}")
-        row["ratio"] = (row["wall"] / base["wall"]) if base and base["wall"] and row["wall"] else None
+        row["ratio"] = (
+            (row["wall"] / base["wall"]) if base and base["wall"] and row["wall"] else None
+        )
     return rows
 
 
@@ -92,8 +112,10 @@ def _workers(key: str) -> int | None:
 
 
 def _find(rows: list[dict[str, Any]], backend: str, size: int, key: str) -> dict[str, Any] | None:
-    return next((r for r in rows if (r["backend"], r["size"], r["contestant"]) ==
-                 (backend, size, key)), None)  # fmt: skip
+    return next(
+        (r for r in rows if (r["backend"], r["size"], r["contestant"]) == (backend, size, key)),
+        None,
+    )
 
 
 def _s(v: float | None, digits: int = 1) -> str:
@@ -105,11 +127,19 @@ def _mem(v: float | None) -> str:
 
 
 def contestant_table(rows: list[dict[str, Any]], backend: str, size: int, n: int) -> str:
-    keys = ["django-seq", "pytest-seq", f"django-par-{n}", f"pytest-xdist-{n}",
-            f"ours-cold-{n}", f"ours-warm-{n}", f"pytest-concurrent-{n}"]  # fmt: skip
+    keys = [
+        "django-seq",
+        "pytest-seq",
+        f"django-par-{n}",
+        f"pytest-xdist-{n}",
+        f"ours-cold-{n}",
+        f"ours-warm-{n}",
+        f"pytest-concurrent-{n}",
+    ]
     lines = [
         f"| {backend}, {size} tests, N = {n} | wall s, median (min–max) | × Django --parallel {n} "
-        "| start-up / setup / tests / teardown / rest s | utilization | peak memory | ideal s (we are +) | runs |",
+        "| start-up / setup / tests / teardown / rest s | utilization | peak memory "
+        "| ideal s (we are +) | runs |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for key in keys:
@@ -129,8 +159,10 @@ def contestant_table(rows: list[dict[str, Any]], backend: str, size: int, n: int
         ideal = "–"
         if row["ideal"] is not None and row["wall"] is not None and _workers(key):
             ideal = f"{_s(row['ideal'])} (+{_s(row['wall'] - row['ideal'])})"
-        lines.append(f"| {row['label']} | {wall} | {ratio} | {split} | {util} | "
-                     f"{_mem(row['peak_pss'])} | {ideal} | {row['counted']}/{row['runs']} |")  # fmt: skip
+        lines.append(
+            f"| {row['label']} | {wall} | {ratio} | {split} | {util} | "
+            f"{_mem(row['peak_pss'])} | {ideal} | {row['counted']}/{row['runs']} |"
+        )
     return "\n".join(lines)
 
 
@@ -162,8 +194,11 @@ def profile_table(rows: list[dict[str, Any]]) -> str:
     ours = [r for r in rows if r["contestant"].startswith("ours-") and r["counted"]]
     if not ours:
         return "No counted run of ours to profile."
-    head = "| where our time goes (medians, s) | " + " | ".join(
-        f"{r['backend']} {r['size']}: {r['label']}" for r in ours) + " |"  # fmt: skip
+    head = (
+        "| where our time goes (medians, s) | "
+        + " | ".join(f"{r['backend']} {r['size']}: {r['label']}" for r in ours)
+        + " |"
+    )
     lines = [head, "|---|" + "---|" * len(ours)]
     for key, what in PROFILE_ROWS:
         cells = [_s(r["profile"].get(key), 2) for r in ours]
@@ -176,9 +211,11 @@ def profile_table(rows: list[dict[str, Any]]) -> str:
 def machine_line(machine: dict[str, Any]) -> str:
     dbs = ", ".join(v for v in machine["databases"].values() if v)
     load = " / ".join(str(x) for x in machine.get("load_average_at_start", []))
-    return (f"{machine['cores']} cores ({machine['cpu']}), {machine['memory_gib']} GiB, "
-            f"Linux {machine['kernel']}; Python {machine['python']}, Django {machine['django']}, "
-            f"Node {machine['node']}; {dbs}. Load average at start: {load}.")  # fmt: skip
+    return (
+        f"{machine['cores']} cores ({machine['cpu']}), {machine['memory_gib']} GiB, "
+        f"Linux {machine['kernel']}; Python {machine['python']}, Django {machine['django']}, "
+        f"Node {machine['node']}; {dbs}. Load average at start: {load}."
+    )
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -186,7 +223,9 @@ def markdown(result: dict[str, Any]) -> str:
     cfg = result["config"]
     parts = [
         f"Benchmark of {result['date']} ({'quick' if cfg['quick'] else 'full'} run: "
-        f"{cfg['repeats']} alternating runs per contestant; workload seed {cfg['seed']}).",
+        f"{cfg['repeats']} alternating runs per contestant; workload seed {cfg['seed']}"
+        + (f"; only {', '.join(cfg['only'])}" if cfg.get("only") else "")
+        + ").",
         "",
         f"Machine: {machine_line(result['machine'])}",
         "",
@@ -200,8 +239,12 @@ def markdown(result: dict[str, Any]) -> str:
             for n in cfg["workers"]:
                 if _find(rows, backend, size, f"django-par-{n}") is None:
                     continue
-                parts += ["", f"#### {backend}, {size} tests, {n} workers", "",
-                          contestant_table(rows, backend, size, n)]  # fmt: skip
+                parts += [
+                    "",
+                    f"#### {backend}, {size} tests, {n} workers",
+                    "",
+                    contestant_table(rows, backend, size, n),
+                ]
     parts += ["", "#### Where our time goes", "", profile_table(rows)]
     for section in result.get("sections", []):
         if section["status"] == "ok":

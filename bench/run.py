@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (the Markdown tables use typographic dashes)
 """`make bench`: our runner against Django's (sequential and --parallel N) and pytest-django
 (sequential and pytest-xdist -n N), on a generated workload, on every reachable backend.
 
@@ -49,18 +50,38 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="one backend, one size, N=2, two rounds")
     p.add_argument("--backends", help="comma-separated: sqlite,postgres,mariadb (default: all)")
     p.add_argument("--sizes", help="workload sizes for the full matrix (default 600; quick 150)")
-    p.add_argument("--growth-sizes", help="extra sizes for the cost-growth series at N=2 "
-                   "(default 150,300,1200; none in quick mode; 'none' to skip)")  # fmt: skip
+    p.add_argument(
+        "--growth-sizes",
+        help="extra sizes for the cost-growth series at N=2 "
+        "(default 150,300,1200; none in quick mode; 'none' to skip)",
+    )
     p.add_argument("--workers", help="values of N (default 2,4; quick 2)")
     p.add_argument("--repeats", type=int, help="alternating rounds (default 3; quick 2)")
     p.add_argument("--seed", type=int, default=1, help="workload seed (default 1)")
     p.add_argument("--only", help="comma-separated contestant key prefixes, e.g. ours,django-par")
-    p.add_argument("--sections", choices=["auto", "yes", "no"], default="auto",
-                   help="run the extra sections of bench/sections.py (auto: not in quick mode)")  # fmt: skip
-    p.add_argument("--docs", choices=["auto", "yes", "no"], default="auto",
-                   help="rewrite docs/performance.md's results block (auto: full runs only)")  # fmt: skip
-    p.add_argument("--timeout", type=float,
-                   help="seconds one run may take before it is stopped (default 1800; quick 300)")  # fmt: skip
+    p.add_argument(
+        "--sections",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="run the extra sections of bench/sections.py (auto: not in quick mode)",
+    )
+    p.add_argument(
+        "--docs",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="rewrite docs/performance.md's results block (auto: full runs only)",
+    )
+    p.add_argument(
+        "--render",
+        metavar="RESULT_JSON",
+        help="measure nothing: print the tables of a stored result "
+        "(with --docs yes, also put them in docs/performance.md)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds one run may take before it is stopped (default 1800; quick 300)",
+    )
     return p.parse_args(argv)
 
 
@@ -74,6 +95,8 @@ def _csv(value: str | None, default: list[Any], cast: Any = str) -> list[Any]:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.render:
+        return render(Path(args.render), write_docs=args.docs == "yes")
     reachable = [b for b in machine.BACKENDS if machine.server_version(b)]
     unreachable = [b for b in machine.BACKENDS if b not in reachable]
     if args.quick:
@@ -105,8 +128,11 @@ def main(argv: list[str]) -> int:
     if unreachable and not args.backends:
         notes.append(f"**Not measured: {', '.join(unreachable)} (server unreachable).**")
     facts = machine.facts(backends)
-    print(f"bench: {len(backends)} backend(s) {backends}, sizes {sizes} (+ growth {growth}), "
-          f"N {workers}, {repeats} rounds; artifacts in {artifacts}", flush=True)  # fmt: skip
+    print(
+        f"bench: {len(backends)} backend(s) {backends}, sizes {sizes} (+ growth {growth}), "
+        f"N {workers}, {repeats} rounds; artifacts in {artifacts}",
+        flush=True,
+    )
     started = time.perf_counter()
     runs: list[dict[str, Any]] = []
     labels: dict[str, str] = {}
@@ -132,25 +158,36 @@ def main(argv: list[str]) -> int:
             _drop_bench_databases(backend, path)
             runs += _measure(line, w, repeats, artifacts / f"{backend}-{size}", timeout)
             leftovers = _drop_bench_databases(backend, path)
-            stray = [n for n in leftovers if not re.search(r"_warm(_\d+)?$", n)]
+            stray = [n for n in leftovers if not re.search(r"_warm(_[0-9a-f]{6,})?(_\d+)?$", n)]
             if stray:
                 notes.append(f"Leftover databases after {backend} {size}: {', '.join(stray)}.")
     warm_note = (
-        "a template cache hit (the engine's cached, migrated template is reused)"
+        "a template-cache hit: `--keepdb` runs reuse the kept, migrated template whose "
+        "migrations hash matches (each warm run's event log is checked: no template built)"
         if warm_mode == "cache"
         else "`--keepdb` on a kept test database (the template cache of issue 3 is not in "
         "this build yet); cold runs build the template from migrations"
     )
     result: dict[str, Any] = {
         "date": datetime.now().isoformat(timespec="seconds"),
-        "config": {"quick": args.quick, "backends": backends, "sizes": sizes, "growth": growth,
-                   "workers": workers, "repeats": repeats, "seed": args.seed},  # fmt: skip
+        "config": {
+            "quick": args.quick,
+            "backends": backends,
+            "sizes": sizes,
+            "growth": growth,
+            "workers": workers,
+            "repeats": repeats,
+            "seed": args.seed,
+            "only": only,
+        },
         "machine": {**facts, "load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
         "warm_mode": warm_mode,
         "warm_mode_note": warm_note,
         "pytest_concurrent": pytest_concurrent,
-        "workloads": {str(s): json.loads((p / "expected.json").read_text())["summary"]
-                      for s, p in workload_paths.items()},  # fmt: skip
+        "workloads": {
+            str(s): json.loads((p / "expected.json").read_text())["summary"]
+            for s, p in workload_paths.items()
+        },
         "labels": labels,
         "runs": runs,
         "notes": notes,
@@ -158,9 +195,15 @@ def main(argv: list[str]) -> int:
     result["summary"] = report.summarize(runs, labels)
     if run_sections:
         size = 600 if 600 in workload_paths else sizes[0]
-        found = sections.run_sections(list(sections.SECTIONS), quick=args.quick, backends=backends,
-                                      workload=workload_paths.get(size), workload_size=size,
-                                      out_dir=artifacts, timeout=3600)  # fmt: skip
+        found = sections.run_sections(
+            list(sections.SECTIONS),
+            quick=args.quick,
+            backends=backends,
+            workload=workload_paths.get(size),
+            workload_size=size,
+            out_dir=artifacts,
+            timeout=3600,
+        )
         result["sections"] = [vars(s) for s in found]
     result["seconds"] = round(time.perf_counter() - started, 1)
     text = report.markdown(result)
@@ -181,19 +224,45 @@ def main(argv: list[str]) -> int:
     return 1 if uncounted else 0
 
 
+def render(path: Path, write_docs: bool) -> int:
+    result = json.loads(path.read_text())
+    result["summary"] = report.summarize(result["runs"], result["labels"])
+    text = report.markdown(result)
+    growth = result["config"].get("growth") or []
+    if growth:
+        sizes = sorted([*result["config"]["sizes"], *growth])
+        text += "\n" + growth_markdown(result["summary"], result["config"]["backends"], sizes)
+    print(text)
+    if write_docs and not report.update_doc(DOC, text):
+        print("bench: docs/performance.md has no results markers; left it alone")
+        return 1
+    return 0
+
+
 def growth_markdown(rows: list[dict[str, Any]], backends: list[str], sizes: list[int]) -> str:
     parts = ["#### How cost grows (N = 2, wall s, medians)", ""]
     for backend in backends:
-        keys = [k for k in GROWTH_KEYS if any(r["contestant"] == k and r["backend"] == backend
-                                              for r in rows)]  # fmt: skip
+        keys = [
+            k
+            for k in GROWTH_KEYS
+            if any(r["contestant"] == k and r["backend"] == backend for r in rows)
+        ]
         labels = {r["contestant"]: r["label"] for r in rows}
-        parts += [f"| {backend}: tests | " + " | ".join(labels[k] for k in keys) + " |",
-                  "|---|" + "---|" * len(keys)]  # fmt: skip
+        parts += [
+            f"| {backend}: tests | " + " | ".join(labels[k] for k in keys) + " |",
+            "|---|" + "---|" * len(keys),
+        ]
         for size in sizes:
             cells = []
             for k in keys:
-                row = next((r for r in rows if (r["backend"], r["size"], r["contestant"]) ==
-                            (backend, size, k)), None)  # fmt: skip
+                row = next(
+                    (
+                        r
+                        for r in rows
+                        if (r["backend"], r["size"], r["contestant"]) == (backend, size, k)
+                    ),
+                    None,
+                )
                 cells.append("–" if not row or row["wall"] is None else f"{row['wall']:.1f}")
             parts.append(f"| {size} | " + " | ".join(cells) + " |")
         parts.append("")
@@ -207,27 +276,47 @@ def _generate(size: int, seed: int) -> Path:
 
 
 def _base_env(suffix: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",
-           "DJANGO_CONCURRENT_TEST_EVENT_LOG", "DJANGO_TEST_WORKERS", "DJANGO_TEST_PROCESSES")}  # fmt: skip
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_CONCURRENT_TEST_EVENT_LOG",
+            "DJANGO_TEST_WORKERS",
+            "DJANGO_TEST_PROCESSES",
+        )
+    }
     env["EXAMPLE_DB_SUFFIX"] = suffix
     return env
 
 
 def _warm_mode(path: Path, backend: str, env: dict[str, str]) -> str:
     """'cache' once the engine has a template cache (--rebuild-templates), else 'keepdb'."""
-    out = subprocess.run([sys.executable, "manage.py", "test", "--help"], cwd=path,
-                         env={**env, "EXAMPLE_DB": backend}, capture_output=True, text=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "manage.py", "test", "--help"],
+        cwd=path,
+        env={**env, "EXAMPLE_DB": backend},
+        capture_output=True,
+        text=True,
+    )
     return "cache" if "--rebuild-templates" in out.stdout else "keepdb"
 
 
 def _has_pytest_concurrent(path: Path, backend: str, env: dict[str, str]) -> bool:
-    out = subprocess.run([sys.executable, "-m", "pytest", "--help"], cwd=path,
-                         env={**env, "EXAMPLE_DB": backend}, capture_output=True, text=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "--help"],
+        cwd=path,
+        env={**env, "EXAMPLE_DB": backend},
+        capture_output=True,
+        text=True,
+    )
     return "--concurrent" in out.stdout
 
 
-def _measure(line: list[cs.Contestant], w: cs.Workload, repeats: int, out: Path,
-             timeout: float) -> list[dict[str, Any]]:  # fmt: skip
+def _measure(
+    line: list[cs.Contestant], w: cs.Workload, repeats: int, out: Path, timeout: float
+) -> list[dict[str, Any]]:
     runs = []
     primed = False
     for rep in range(repeats):
@@ -241,10 +330,18 @@ def _measure(line: list[cs.Contestant], w: cs.Workload, repeats: int, out: Path,
                 primed = True
             fig = cs.run(c, w, rep, out / f"{c.key}-r{rep}", timeout)
             runs.append(fig.as_dict())
-            status = "ok" if fig.counted else f"FALLBACK ({fig.fallback})" if fig.fallback \
-                else f"NOT COUNTED: {fig.problem}"  # fmt: skip
-            print(f"[{w.backend} {w.size} r{rep}] {c.key:<22} {fig.wall:7.2f}s  "
-                  f"peak {fig.peak_pss / 2**20:5.0f} MiB  {status}", flush=True)  # fmt: skip
+            status = (
+                "ok"
+                if fig.counted
+                else f"FALLBACK ({fig.fallback})"
+                if fig.fallback
+                else f"NOT COUNTED: {fig.problem}"
+            )
+            print(
+                f"[{w.backend} {w.size} r{rep}] {c.key:<22} {fig.wall:7.2f}s  "
+                f"peak {fig.peak_pss / 2**20:5.0f} MiB  {status}",
+                flush=True,
+            )
     return runs
 
 
@@ -253,8 +350,9 @@ def _drop_bench_databases(backend: str, path: Path) -> list[str]:
     return their names. Only names the workload's own settings produce are ever touched."""
     if backend == "sqlite":
         key = hashlib.sha256(f"{path}\0benchproj.settings".encode()).hexdigest()[:12]
-        shutil.rmtree(Path(tempfile.gettempdir()) / "django-concurrent-test" / key,
-                      ignore_errors=True)  # fmt: skip
+        shutil.rmtree(
+            Path(tempfile.gettempdir()) / "django-concurrent-test" / key, ignore_errors=True
+        )
         return []
     settings_text = (path / "benchproj" / "settings.py").read_text()
     stem = settings_text.split('NAME = "', 1)[1].split('"', 1)[0]
@@ -288,7 +386,9 @@ def _drop(backend: str, name: str) -> None:
         from psycopg import sql
 
         with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as c:
-            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            c.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
         return
     import pymysql
 

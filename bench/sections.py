@@ -28,8 +28,20 @@ HERE = Path(__file__).resolve().parent
 SECTIONS = {
     "ready_databases": "time to N ready worker databases, ours vs Django (issue 3)",
     "scheduling": "stored timings, first-test latency, worker counts (issue 5)",
+    "worker_startup": "worker start: fork from the bridge, spawn, Django's pool (issue 5)",
     "pytest_compare": "pytest --concurrent vs pytest-xdist (issue 7)",
 }
+
+
+def _argv(name: str, quick: bool, backends: list[str]) -> list[str]:
+    """Command-line options for the sections that take them instead of (or besides) the
+    environment."""
+    if name == "pytest_compare":
+        own = [b for b in backends if b in ("sqlite", "postgres")] or ["sqlite"]
+        return [*(["--quick"] if quick else []), "--backends", ",".join(own)]
+    if name == "worker_startup":
+        return ["--repeat", "2" if quick else "5"]
+    return []
 
 
 @dataclass
@@ -42,9 +54,18 @@ class SectionResult:
     error: str = ""
 
 
-def run_sections(names: list[str], *, quick: bool, backends: list[str], workload: Path | None,
-                 workload_size: int | None, out_dir: Path, timeout: float) -> list[SectionResult]:  # fmt: skip
+def run_sections(
+    names: list[str],
+    *,
+    quick: bool,
+    backends: list[str],
+    workload: Path | None,
+    workload_size: int | None,
+    out_dir: Path,
+    timeout: float,
+) -> list[SectionResult]:
     results = []
+    out_dir.mkdir(parents=True, exist_ok=True)
     for name in names:
         script = HERE / f"{name}.py"
         if not script.exists():
@@ -62,11 +83,23 @@ def run_sections(names: list[str], *, quick: bool, backends: list[str], workload
         print(f"-- section {name}: running bench/{name}.py", flush=True)
         start = time.perf_counter()
         try:
-            proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
-                                  text=True, timeout=timeout, cwd=HERE.parent)  # fmt: skip
+            proc = subprocess.run(
+                [sys.executable, str(script), *_argv(name, quick, backends)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                cwd=HERE.parent,
+            )
         except subprocess.TimeoutExpired:
-            results.append(SectionResult(name, "failed", time.perf_counter() - start,
-                                         error=f"timed out after {timeout:.0f}s"))  # fmt: skip
+            results.append(
+                SectionResult(
+                    name,
+                    "failed",
+                    time.perf_counter() - start,
+                    error=f"timed out after {timeout:.0f}s",
+                )
+            )
             continue
         seconds = time.perf_counter() - start
         data = None
@@ -77,8 +110,16 @@ def run_sections(names: list[str], *, quick: bool, backends: list[str], workload
                 data = {"unreadable": str(exc)}
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-            results.append(SectionResult(name, "failed", seconds, proc.stdout, data,
-                                         f"exit status {proc.returncode}: {' | '.join(tail)}"))  # fmt: skip
+            results.append(
+                SectionResult(
+                    name,
+                    "failed",
+                    seconds,
+                    proc.stdout,
+                    data,
+                    f"exit status {proc.returncode}: {' | '.join(tail)}",
+                )
+            )
             continue
         results.append(SectionResult(name, "ok", seconds, proc.stdout.strip(), data))
     return results

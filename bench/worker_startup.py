@@ -29,14 +29,37 @@ LABELS = ["catalog", "orders"]
 def ours(workers: int, start_method: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "events.jsonl"
-        env = {**os.environ, "DJANGO_ENABLE_CONCURRENT": "1", "NO_TELEMETRY": "1",
-               "EXAMPLE_DB": "sqlite", "DJANGO_CONCURRENT_TEST_EVENT_LOG": str(log)}
-        subprocess.run([sys.executable, "manage.py", "test", *LABELS, "--workers", str(workers),
-                        "--start-method", start_method, "-v", "0"],
-                       cwd=PROJECT, env=env, capture_output=True, check=False)
+        env = {
+            **os.environ,
+            "DJANGO_ENABLE_CONCURRENT": "1",
+            "NO_TELEMETRY": "1",
+            "EXAMPLE_DB": "sqlite",
+            "DJANGO_CONCURRENT_TEST_EVENT_LOG": str(log),
+        }
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "test",
+                *LABELS,
+                "--workers",
+                str(workers),
+                "--start-method",
+                start_method,
+                "-v",
+                "0",
+            ],
+            cwd=PROJECT,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
         events = [json.loads(line) for line in log.read_text().splitlines()]
-    requested = next(e["t"] for e in events
-                     if e["type"] == "phase" and e["phase"] == "tests" and e["edge"] == "start")
+    requested = next(
+        e["t"]
+        for e in events
+        if e["type"] == "phase" and e["phase"] == "tests" and e["edge"] == "start"
+    )
     ready = max(e["t"] for e in events if e["type"] == "workerReady")
     return (ready - requested) / 1000
 
@@ -44,11 +67,30 @@ def ours(workers: int, start_method: str) -> float:
 def django(workers: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         stamps = Path(tmp) / "stamps"
-        env = {**os.environ, "EXAMPLE_DB": "sqlite", "WORKER_STARTUP_STAMPS": str(stamps),
-               "PYTHONPATH": str(REPO / "bench" / "support")}
-        subprocess.run([sys.executable, "manage.py", "test", *LABELS, "--parallel", str(workers),
-                        "--testrunner", "timed_parallel.TimedParallelRunner", "-v", "0"],
-                       cwd=PROJECT, env=env, capture_output=True, check=False)
+        env = {
+            **os.environ,
+            "EXAMPLE_DB": "sqlite",
+            "WORKER_STARTUP_STAMPS": str(stamps),
+            "PYTHONPATH": str(REPO / "bench" / "support"),
+        }
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "test",
+                *LABELS,
+                "--parallel",
+                str(workers),
+                "--testrunner",
+                "timed_parallel.TimedParallelRunner",
+                "-v",
+                "0",
+            ],
+            cwd=PROJECT,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
         rows = [line.split() for line in stamps.read_text().splitlines()]
     requested = min(float(t) for kind, t in rows if kind == "requested")
     ready = max(float(t) for kind, t in rows if kind == "ready")
@@ -70,14 +112,18 @@ def main() -> None:
         for name, measure in contestants.items():
             samples[name].append(measure())
     baseline = statistics.median(samples["Django --parallel (fork)"])
-    print(f"Workers ready, {args.workers} workers, median of {args.repeat} "
-          f"(min-max), {time.strftime('%Y-%m-%d')}:\n")
+    print(
+        f"Workers ready, {args.workers} workers, median of {args.repeat} "
+        f"(min-max), {time.strftime('%Y-%m-%d')}:\n"
+    )
     print("| start | ready in | vs Django |")
     print("|---|---|---|")
     for name, values in samples.items():
         med = statistics.median(values)
-        print(f"| {name} | {med * 1000:.0f} ms ({min(values) * 1000:.0f}-{max(values) * 1000:.0f})"
-              f" | {med / baseline:.2f}x |")
+        print(
+            f"| {name} | {med * 1000:.0f} ms ({min(values) * 1000:.0f}-{max(values) * 1000:.0f})"
+            f" | {med / baseline:.2f}x |"
+        )
 
 
 if __name__ == "__main__":

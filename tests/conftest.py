@@ -20,13 +20,15 @@ def _probe(backend: str) -> str | None:
         if backend == "postgres":
             import psycopg
 
-            psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres",
-                            connect_timeout=3).close()
+            psycopg.connect(
+                "host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=3
+            ).close()
         elif backend == "mariadb":
             import pymysql
 
-            pymysql.connect(host="127.0.0.1", port=3306, user="root", password="",
-                            connect_timeout=3).close()
+            pymysql.connect(
+                host="127.0.0.1", port=3306, user="root", password="", connect_timeout=3
+            ).close()
     except Exception as exc:  # any failure to connect means: not usable here
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -55,8 +57,9 @@ def backend(request: Any) -> Iterator[str]:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for name in sorted(_skipped_backends):
-        terminalreporter.write_sep("!", f"{name.upper()} TESTS WERE SKIPPED: server unreachable",
-                                   red=True, bold=True)
+        terminalreporter.write_sep(
+            "!", f"{name.upper()} TESTS WERE SKIPPED: server unreachable", red=True, bold=True
+        )
 
 
 def server_databases(backend: str) -> set[str]:
@@ -72,7 +75,8 @@ def _server_databases(backend: str) -> set[str]:
 
         with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres") as conn:
             rows = conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'test%'").fetchall()
+                "SELECT datname FROM pg_database WHERE datname LIKE 'test%'"
+            ).fetchall()
         return {r[0] for r in rows}
     if backend == "mariadb":
         import pymysql

@@ -62,15 +62,32 @@ def _env(db: str, extra: dict[str, str] | None) -> dict[str, str]:
     return env
 
 
-def run_concurrent(project: Path, *args: str, db: str = "sqlite",
-                   env: dict[str, str] | None = None, opt_in: bool = True,
-                   timeout: float = 300) -> Run:
+def run_concurrent(
+    project: Path,
+    *args: str,
+    db: str = "sqlite",
+    env: dict[str, str] | None = None,
+    opt_in: bool = True,
+    timeout: float = 300,
+) -> Run:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "events.jsonl"
-        full_env = _env(db, {**(OPT_IN if opt_in else {}), **(env or {}),
-                             "DJANGO_CONCURRENT_TEST_EVENT_LOG": str(log)})
-        proc = subprocess.run([PYTHON, "manage.py", "test", *args], cwd=project, env=full_env,
-                              capture_output=True, text=True, timeout=timeout)
+        full_env = _env(
+            db,
+            {
+                **(OPT_IN if opt_in else {}),
+                **(env or {}),
+                "DJANGO_CONCURRENT_TEST_EVENT_LOG": str(log),
+            },
+        )
+        proc = subprocess.run(
+            [PYTHON, "manage.py", "test", *args],
+            cwd=project,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         events = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     return Run(proc.returncode, proc.stdout, proc.stderr, events)
 
@@ -81,11 +98,28 @@ def run_django(project: Path, *args: str, db: str = "sqlite", timeout: float = 3
         record = Path(tmp) / "outcomes.json"
         env = _env(db, {"PYTHONPATH": str(SUPPORT), "RECORD_OUTCOMES": str(record)})
         proc = subprocess.run(
-            [PYTHON, "manage.py", "test", "--testrunner", "recording_runner.RecordingRunner", *args],
-            cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+            [
+                PYTHON,
+                "manage.py",
+                "test",
+                "--testrunner",
+                "recording_runner.RecordingRunner",
+                *args,
+            ],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         data = json.loads(record.read_text()) if record.exists() else {}
-    return Run(proc.returncode, proc.stdout, proc.stderr,
-               recorded=data.get("outcomes", {}), order=data.get("order", []))
+    return Run(
+        proc.returncode,
+        proc.stdout,
+        proc.stderr,
+        recorded=data.get("outcomes", {}),
+        order=data.get("order", []),
+    )
 
 
 def class_order(run: Run) -> list[str]:

@@ -15,9 +15,10 @@ from helpers import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
 
-import contestants as cs  # noqa: E402
-import report  # noqa: E402
-import workload  # noqa: E402
+import contestants as cs
+import report
+import sections
+import workload
 
 SIZE = 150
 
@@ -28,8 +29,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts}  # fmt: skip
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def _workload(project: Path, expected: dict[str, dict[str, str]] | None = None) -> cs.Workload:
@@ -66,8 +70,12 @@ def _classes(project: Path) -> dict[str, list[str]]:
 
 
 def test_workload_migrations_match_its_models(project: Path) -> None:
-    proc = subprocess.run([sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
-                          cwd=project, capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -88,7 +96,9 @@ def test_a_run_whose_outcomes_differ_does_not_count(project: Path, tmp_path: Pat
     c = cs.Contestant("django-seq", "Django sequential", "django", 1)
     fig = cs.run(c, _workload(project, wrong), 0, tmp_path / "run", timeout=300)
     assert not fig.counted
-    assert fig.problem and first in fig.problem and "expected failure, got ['success']" in fig.problem
+    assert (
+        fig.problem and first in fig.problem and "expected failure, got ['success']" in fig.problem
+    )
 
 
 def test_pytest_xdist_outcomes_are_read_from_junit(project: Path, tmp_path: Path) -> None:
@@ -119,7 +129,9 @@ def test_a_fallback_to_djangos_runner_is_marked_and_not_counted_as_ours(
 
 def test_docs_block_is_rewritten_between_the_markers_only(tmp_path: Path) -> None:
     doc = tmp_path / "performance.md"
-    doc.write_text(f"# Performance\nintro\n{report.DOC_BEGIN}\nold table\n{report.DOC_END}\nafter\n")
+    doc.write_text(
+        f"# Performance\nintro\n{report.DOC_BEGIN}\nold table\n{report.DOC_END}\nafter\n"
+    )
     assert report.update_doc(doc, "| new | table |")
     text = doc.read_text()
     assert text.startswith("# Performance\nintro\n") and text.endswith(f"{report.DOC_END}\nafter\n")
@@ -127,3 +139,24 @@ def test_docs_block_is_rewritten_between_the_markers_only(tmp_path: Path) -> Non
     plain = tmp_path / "plain.md"
     plain.write_text("no markers\n")
     assert not report.update_doc(plain, "x") and plain.read_text() == "no markers\n"
+
+
+def test_sections_run_when_present_and_a_missing_or_failing_one_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "good.py").write_text(
+        "import json, os\n"
+        "print('### good section')\n"
+        "open(os.environ['BENCH_SECTION_JSON'], 'w').write(json.dumps(os.environ['BENCH_QUICK']))\n"
+    )
+    (tmp_path / "bad.py").write_text(
+        "import sys\nprint('it broke', file=sys.stderr)\nsys.exit(3)\n"
+    )
+    monkeypatch.setattr(sections, "HERE", tmp_path)
+    good, bad, absent = sections.run_sections(
+        ["good", "bad", "absent"], quick=True, backends=["sqlite"], workload=None,
+        workload_size=None, out_dir=tmp_path / "out", timeout=60,
+    )  # fmt: skip
+    assert (good.status, good.markdown, good.data) == ("ok", "### good section", "1")
+    assert bad.status == "failed" and "exit status 3" in bad.error and "it broke" in bad.error
+    assert absent.status == "missing"

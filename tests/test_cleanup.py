@@ -20,8 +20,9 @@ def alive(pid: int) -> bool:
     return "State:\tZ" not in status.read_text()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 @pytest.mark.parametrize("start_method", ["fork", "spawn"])
 def test_no_database_or_worker_left(backend, start_method, tmp_path):
     before = server_databases(backend)
@@ -32,8 +33,11 @@ def test_no_database_or_worker_left(backend, start_method, tmp_path):
     assert not [pid for pid in pids if alive(pid)]
     assert server_databases(backend) == before
     if backend == "sqlite":
-        clones = [Path(c["name"]) for slot in ours.of("clones")[0]["slots"]
-                  for c in slot["clones"].values()]
+        clones = [
+            Path(c["name"])
+            for slot in ours.of("clones")[0]["slots"]
+            for c in slot["clones"].values()
+        ]
         template = Path(ours.of("templates")[0]["templates"][0]["name"])
         assert not template.exists()
         assert not [c for c in clones if c.exists() and c != template]

@@ -21,8 +21,11 @@ def assert_sequential(run, reason: str) -> None:
     [
         (["--workers", "1"], {}, "1 worker requested (command line)"),
         ([], {"DJANGO_TEST_WORKERS": "1"}, "1 worker requested (environment)"),
-        ([], {"DJANGO_CONCURRENT_TEST_NODE": "/nonexistent/node"},
-         "could not run /nonexistent/node --version"),
+        (
+            [],
+            {"DJANGO_CONCURRENT_TEST_NODE": "/nonexistent/node"},
+            "could not run /nonexistent/node --version",
+        ),
         (["--pdb", "--workers", "2"], {}, "--pdb needs a single process"),
     ],
     ids=["workers-flag", "workers-env", "no-node", "pdb"],
@@ -42,8 +45,9 @@ def test_falls_back_with_one_line(args, env, reason):
 
 
 def test_safety_refusal_never_falls_back():
-    ours = run_concurrent(EDGECASES, LABEL, "--workers", "1", opt_in=False,
-                          env={"DJANGO_ENABLE_CONCURRENT": "0"})
+    ours = run_concurrent(
+        EDGECASES, LABEL, "--workers", "1", opt_in=False, env={"DJANGO_ENABLE_CONCURRENT": "0"}
+    )
     assert ours.returncode == 2
     assert "running sequentially" not in ours.output
     assert "SecurityException: concurrent testing is disabled" in ours.stderr

@@ -76,7 +76,9 @@ def test_buffer_shows_output_only_for_failures():
     assert "PASSING-TEST-OUTPUT" not in buffered.output
     assert "Stdout:\nFAILING-TEST-OUTPUT" in buffered.stderr
     stops = {e["test"]: e for e in buffered.of("testStop")}
-    assert stops["edge.tests.OutputTests.test_prints_and_fails"]["stdout"] == "FAILING-TEST-OUTPUT\n"
+    assert (
+        stops["edge.tests.OutputTests.test_prints_and_fails"]["stdout"] == "FAILING-TEST-OUTPUT\n"
+    )
 
 
 def test_verbosity():
@@ -94,8 +96,9 @@ def test_debug_sql_prints_the_failing_tests_queries():
 
 
 def test_timing_and_durations():
-    ours = run_concurrent(EDGECASES, "edge.tests.DatabaseTests", "--workers", "2", "--timing",
-                          "--durations", "3")
+    ours = run_concurrent(
+        EDGECASES, "edge.tests.DatabaseTests", "--workers", "2", "--timing", "--durations", "3"
+    )
     assert "Total database setup took" in ours.stderr
     assert "Slowest test durations" in ours.stderr
 
@@ -104,18 +107,28 @@ def test_timing_and_durations():
 def test_keepdb_keeps_the_template_and_reuses_it():
     require_backend("postgres")
     before = server_databases("postgres")
-    first = run_concurrent(EDGECASES, "edge.tests.DatabaseTests", "--workers", "2", "--keepdb",
-                           db="postgres")
+    first = run_concurrent(
+        EDGECASES, "edge.tests.DatabaseTests", "--workers", "2", "--keepdb", db="postgres"
+    )
     try:
         assert first.returncode == 1
         kept = server_databases("postgres") - before
         assert kept == {"test_edgecases" + os.environ.get("EXAMPLE_DB_SUFFIX", "")}
-        second = run_concurrent(EDGECASES, "edge.tests.DatabaseTests", "--workers", "2",
-                                "--keepdb", "-v", "2", db="postgres")
+        second = run_concurrent(
+            EDGECASES,
+            "edge.tests.DatabaseTests",
+            "--workers",
+            "2",
+            "--keepdb",
+            "-v",
+            "2",
+            db="postgres",
+        )
         assert "Using existing test database for alias 'default'" in second.stderr
         assert second.outcomes == first.outcomes
     finally:
-        third = run_concurrent(EDGECASES, "edge.tests.DatabaseTests", "--workers", "2",
-                               "--noinput", db="postgres")
+        third = run_concurrent(
+            EDGECASES, "edge.tests.DatabaseTests", "--workers", "2", "--noinput", db="postgres"
+        )
         assert third.returncode == 1
     assert server_databases("postgres") == before

@@ -52,7 +52,10 @@ def test_failures_and_errors_match_django_and_exit_1(backend):
     assert ours.outcomes == django.outcomes
     assert ran(ours.stderr) == ran(django.stderr)
     summary = ours.stderr.strip().splitlines()
-    assert "FAILED (failures=4, errors=3, skipped=1, expected failures=1, unexpected successes=1)" in summary
+    assert (
+        "FAILED (failures=4, errors=3, skipped=1, expected failures=1, unexpected successes=1)"
+        in summary
+    )
 
 
 def test_tracebacks_are_reported_like_django():

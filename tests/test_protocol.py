@@ -18,8 +18,8 @@ if not settings.configured:
     settings.configure(DATABASES={}, INSTALLED_APPS=[])
     django.setup()
 
-from django_concurrent_test.protocol import PROTOCOL_VERSION, Channel  # noqa: E402
-from django_concurrent_test.results import make_result  # noqa: E402
+from django_concurrent_test.protocol import PROTOCOL_VERSION, Channel
+from django_concurrent_test.results import make_result
 
 PROTOCOL = REPO / "protocol"
 SCHEMA = json.loads((PROTOCOL / "protocol.schema.json").read_text())
@@ -51,6 +51,7 @@ def test_channel_round_trips_the_examples():
 
 class Sample(unittest.TestCase):
     __test__ = False  # run by the tests below through the streaming result, not by pytest
+
     def test_ok(self):
         pass
 

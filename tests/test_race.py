@@ -9,6 +9,7 @@ import re
 import subprocess
 
 import pytest
+
 from conftest import server_databases
 from helpers import PYTHON, REPO, SUPPORT, run_concurrent
 

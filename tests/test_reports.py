@@ -15,9 +15,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from junitparser import Error, Failure, JUnitXml, Skipped
+
 from conftest import server_databases
 from helpers import EDGECASES, PYTHON, REPO, Run, run_concurrent
-from junitparser import Error, Failure, JUnitXml, Skipped
 
 pytestmark = pytest.mark.integration
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import server_databases
 from helpers import OPT_IN, PYTHON, REPO, Run, _env, run_concurrent
 

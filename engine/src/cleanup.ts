@@ -4,7 +4,8 @@
 // (templates and clones kept by --keepdb). Databases a live run owns are never touched.
 import type { Command } from "commander";
 import { BridgeClient } from "./bridge/client.ts";
-import { sweepOrphans, type SweepAction } from "./cache/sweep.ts";
+import { parseServerName, serverTemplateName } from "./cache/naming.ts";
+import { dropStaleTemplates, sweepOrphans, type SweepAction } from "./cache/sweep.ts";
 import { parseSettingsConfig } from "./config/settings-config.ts";
 import type { DatabaseBackend } from "./db/backend.ts";
 import { BackendRegistry, CLONEABLE_VENDORS } from "./db/index.ts";
@@ -34,13 +35,31 @@ export async function cleanupServers(settings: ProjectSettings, cwd: string, opt
   const registry = new BackendRegistry();
   const actions: SweepAction[] = [];
   try {
-    const servers = new Set<DatabaseBackend>();
+    // Orphans anywhere on the servers; with --all, also this project's cached templates.
+    const servers = new Map<DatabaseBackend, Set<string>>();
     for (const db of Object.values(settings.databases)) {
       if (db.vendor === "sqlite" || db.test.mirror || !CLONEABLE_VENDORS.includes(db.vendor)) continue;
-      servers.add(registry.get({ settings: db, policy, concurrency: 1 }));
+      const backend = registry.get({ settings: db, policy, concurrency: 1 });
+      const bases = servers.get(backend) ?? new Set<string>();
+      const testName = db.test.name ?? (db.name ? `test_${db.name}` : null);
+      if (testName) bases.add(parseServerName(serverTemplateName(db.vendor, testName, "0".repeat(64)))!.base);
+      servers.set(backend, bases);
     }
-    for (const backend of servers) {
-      actions.push(...(await sweepOrphans(backend, "test_", { all: options.all, dryRun: options.dryRun, reportKept: true })));
+    for (const [backend, bases] of servers) {
+      actions.push(
+        ...(await sweepOrphans(backend, "test_", {
+          dryRun: options.dryRun,
+          reportKept: true,
+        })),
+      );
+      if (!options.all) continue;
+      for (const base of bases)
+        actions.push(
+          ...(await dropStaleTemplates(backend, base, "", {
+            dryRun: options.dryRun,
+            reportKept: true,
+          })),
+        );
     }
   } finally {
     await registry.close();
@@ -86,7 +105,11 @@ export function addCleanupCommand(program: Command): void {
     .description("drop the test databases killed runs left behind (--all: also the template cache)")
     .option("--settings <module>", "settings module (sets DJANGO_SETTINGS_MODULE)")
     .option("--pythonpath <dir>", "a directory to add to the Python path")
-    .option("--python <exe>", "Python interpreter with Django installed", process.env.DJANGO_CONCURRENT_TEST_PYTHON ?? "python3")
+    .option(
+      "--python <exe>",
+      "Python interpreter with Django installed",
+      process.env.DJANGO_CONCURRENT_TEST_PYTHON ?? "python3",
+    )
     .option("--all", "also drop templates and clones kept for reuse (--keepdb)")
     .option("--dry-run", "only list what would be dropped")
     .option("-v, --verbosity <n>", "0, 1 or 2 (2 lists what is left alone)", (v: string) => Number(v), 1)

@@ -14,7 +14,8 @@ function integer(value: string): number {
 }
 
 function seconds(value: string): number {
-  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError("must be a number of seconds above 0.");
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0)
+    throw new InvalidArgumentError("must be a number of seconds above 0.");
   return Number(value);
 }
 
@@ -107,7 +108,11 @@ export function buildProgram(): Command {
     .argument("[labels...]", "test labels: app, module, class, method or directory path")
     .option("--settings <module>", "settings module (sets DJANGO_SETTINGS_MODULE)")
     .option("--pythonpath <dir>", "a directory to add to the Python path")
-    .option("--python <exe>", "Python interpreter with Django installed", process.env.DJANGO_CONCURRENT_TEST_PYTHON ?? "python3")
+    .option(
+      "--python <exe>",
+      "Python interpreter with Django installed",
+      process.env.DJANGO_CONCURRENT_TEST_PYTHON ?? "python3",
+    )
     .option("--workers <n>", "number of worker processes (default: CPU count)", integer)
     .option("-v, --verbosity <n>", "0, 1, 2 or 3", integer)
     .option("--failfast", "stop handing out work after the first failure")

@@ -67,11 +67,13 @@ export class CloneSet {
     }
     const claimed: { n: number; reuse: boolean; exists: boolean }[] = [];
     for (let n = 1; claimed.length < count; n++) {
-      if (n > MAX_SLOT) throw new DatabaseTemplateException(`no free clone number for "${template.name}" (all ${MAX_SLOT} in use)`);
+      if (n > MAX_SLOT)
+        throw new DatabaseTemplateException(`no free clone number for "${template.name}" (all ${MAX_SLOT} in use)`);
       const db = existing.get(n);
       const owner = db?.record?.owner;
       if (owner && ownerLiveness(owner) !== "gone") continue; // another live run's clone
       const r = db?.record;
+      if (r?.kept && !this.keepdb) continue; // a run without --keepdb leaves the cache as it is
       // A kept clone other runs wrote to (TransactionTestCase flushes) is copied again instead.
       const reuse = this.keepdb && !!r && r.kept && r.complete && r.clean === true && r.hash === template.hash;
       claimed.push({ n, reuse, exists: db !== undefined });
@@ -82,7 +84,10 @@ export class CloneSet {
   /** Make every slot's clones at once; on any failure drop what was made and throw. */
   async create(slots: number[]): Promise<SlotDatabases[]> {
     try {
-      const result: SlotDatabases[] = slots.map((slot) => ({ slot, clones: {} }));
+      const result: SlotDatabases[] = slots.map((slot) => ({
+        slot,
+        clones: {},
+      }));
       const specs = new Map<string, CloneSpec>();
       const jobs: Promise<void>[] = [];
       const owner = currentOwner();
@@ -91,7 +96,10 @@ export class CloneSet {
           // One shared-cache memory database per template and slot; mirrors connect to it too.
           for (const slot of slots) {
             const memory = `file:memorydb_${template.alias}_${slot}?mode=memory&cache=shared`;
-            specs.set(`${template.alias}:${slot}`, { name: memory, loadIntoMemoryFrom: template.name });
+            specs.set(`${template.alias}:${slot}`, {
+              name: memory,
+              loadIntoMemoryFrom: template.name,
+            });
           }
           continue;
         }
@@ -102,7 +110,11 @@ export class CloneSet {
           specs.set(`${template.alias}:${slot}`, { name });
           const entry: Made = { template, name, slot, ready: false };
           this.made.push(entry);
-          const inUse = cloneRecord(template, { complete: true, kept: false, owner });
+          const inUse = cloneRecord(template, {
+            complete: true,
+            kept: false,
+            owner,
+          });
           if (reuse) {
             this.stats.reused++;
             jobs.push(template.backend.writeRecord(name, inUse).then(() => void (entry.ready = true)));
@@ -151,7 +163,11 @@ export class CloneSet {
         entry.ready = false;
         await template.backend.dropDatabase(name);
         this.stats.clones++;
-        await template.backend.cloneDatabase(template.name, name, cloneRecord(template, { complete: true, kept: false, owner }));
+        await template.backend.cloneDatabase(
+          template.name,
+          name,
+          cloneRecord(template, { complete: true, kept: false, owner }),
+        );
         entry.ready = true;
       } catch (error) {
         this.stats.errors++;
@@ -172,7 +188,14 @@ export class CloneSet {
     await Promise.allSettled(
       made.map(({ template, name, slot, ready }) =>
         ready
-          ? template.backend.writeRecord(name, { ...cloneRecord(template, { complete: true, kept: true, owner: null }), clean: !dirty(slot) })
+          ? template.backend.writeRecord(name, {
+              ...cloneRecord(template, {
+                complete: true,
+                kept: true,
+                owner: null,
+              }),
+              clean: !dirty(slot),
+            })
           : template.backend.dropDatabase(name),
       ),
     );

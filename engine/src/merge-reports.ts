@@ -11,10 +11,7 @@ import type { XMLBuilder } from "xmlbuilder2/lib/interfaces.js";
 import { EXIT } from "./errors.ts";
 import { extractReportData, renderHtml } from "./reporters/html.ts";
 import { suiteTotals, writeReportFile } from "./reporters/junit.ts";
-import {
-  REPORT_DATA_VERSION,
-  type ReportData,
-} from "./reporters/report-data.ts";
+import { REPORT_DATA_VERSION, type ReportData } from "./reporters/report-data.ts";
 import { TIMINGS_VERSION, type ClassTiming } from "./timings.ts";
 
 export interface MergeInputs {
@@ -46,31 +43,20 @@ export async function collectInputs(paths: string[]): Promise<MergeInputs> {
       throw new MergeError(`${p}: no such file or directory`);
     });
     if (info.isDirectory()) {
-      for (const name of (await readdir(p)).sort())
-        files.push(path.join(p, name));
+      for (const name of (await readdir(p)).sort()) files.push(path.join(p, name));
     } else {
       files.push(p);
     }
   }
-  const by = (ext: string): string[] =>
-    files.filter((f) => f.toLowerCase().endsWith(ext));
+  const by = (ext: string): string[] => files.filter((f) => f.toLowerCase().endsWith(ext));
   return { junit: by(".xml"), html: by(".html"), timings: by(".json") };
 }
 
 /** The shard a <testsuite> says it ran on (its "shard" and "shard-plan" properties). */
-function shardOf(
-  suite: XMLBuilder,
-): { index: number; total: number; plan: string } | null {
+function shardOf(suite: XMLBuilder): { index: number; total: number; plan: string } | null {
   const props = new Map<string, string>();
-  for (const p of suite.filter(
-    (n) => elementOf(n).nodeName === "property",
-    false,
-    true,
-  )) {
-    props.set(
-      elementOf(p).getAttribute("name") ?? "",
-      elementOf(p).getAttribute("value") ?? "",
-    );
+  for (const p of suite.filter((n) => elementOf(n).nodeName === "property", false, true)) {
+    props.set(elementOf(p).getAttribute("name") ?? "", elementOf(p).getAttribute("value") ?? "");
   }
   const match = /^(\d+)\/(\d+)$/.exec(props.get("shard") ?? "");
   return match
@@ -83,10 +69,7 @@ function shardOf(
 }
 
 /** The <testsuite> elements of JUnit XML documents, under one <testsuites> root. */
-export function mergeJunit(
-  documents: { name: string; text: string }[],
-  problems: string[],
-): string {
+export function mergeJunit(documents: { name: string; text: string }[], problems: string[]): string {
   const doc = create({ version: "1.0", encoding: "UTF-8" });
   const root = doc.ele("testsuites", { name: "django-concurrent-test" });
   const seen = new Map<string, string>();
@@ -98,22 +81,16 @@ export function mergeJunit(
     try {
       parsed = create(text).root();
     } catch (error) {
-      throw new MergeError(
-        `${name} is not well-formed XML: ${(error as Error).message.split("\n")[0]}`,
-      );
+      throw new MergeError(`${name} is not well-formed XML: ${(error as Error).message.split("\n")[0]}`);
     }
     const top = elementOf(parsed);
     if (top.nodeName !== "testsuites" && top.nodeName !== "testsuite") {
-      throw new MergeError(
-        `${name} is not a JUnit XML report (its root is <${top.nodeName}>)`,
-      );
+      throw new MergeError(`${name} is not a JUnit XML report (its root is <${top.nodeName}>)`);
     }
     // Shards run side by side: the merged run took as long as its longest shard.
     time = Math.max(time, Number(top.getAttribute("time") ?? 0) || 0);
     const suites =
-      top.nodeName === "testsuite"
-        ? [parsed]
-        : parsed.filter((n) => elementOf(n).nodeName === "testsuite");
+      top.nodeName === "testsuite" ? [parsed] : parsed.filter((n) => elementOf(n).nodeName === "testsuite");
     if (suites.length > 0) shards.push(shardOf(suites[0]!));
     for (const suite of suites) {
       const el = elementOf(suite);
@@ -122,15 +99,11 @@ export function mergeJunit(
         failures: Number(el.getAttribute("failures") ?? 0),
         errors: Number(el.getAttribute("errors") ?? 0),
       });
-      for (const tc of suite.filter(
-        (n) => elementOf(n).nodeName === "testcase",
-      )) {
+      for (const tc of suite.filter((n) => elementOf(n).nodeName === "testcase")) {
         const key = `${elementOf(tc).getAttribute("classname") ?? ""}::${elementOf(tc).getAttribute("name") ?? ""}`;
         const before = seen.get(key);
         if (before !== undefined)
-          problems.push(
-            `${key.replace("::", ".")} is in both ${before} and ${name}: the shards overlap`,
-          );
+          problems.push(`${key.replace("::", ".")} is in both ${before} and ${name}: the shards overlap`);
         else seen.set(key, name);
       }
       root.import(suite);
@@ -142,13 +115,8 @@ export function mergeJunit(
 }
 
 /** Report data of every shard, in shard order; checks that they came from one plan. */
-export function mergeReportData(
-  parts: ReportData[],
-  problems: string[],
-): ReportData {
-  const runs = parts
-    .flatMap((p) => p.runs)
-    .sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0));
+export function mergeReportData(parts: ReportData[], problems: string[]): ReportData {
+  const runs = parts.flatMap((p) => p.runs).sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0));
   checkShards(
     runs.map((r) => r.shard),
     problems,
@@ -167,9 +135,7 @@ export function checkShards(
   const sharded = shards.filter((s): s is NonNullable<typeof s> => s !== null);
   if (sharded.length === 0) return;
   if (sharded.length !== shards.length)
-    problems.push(
-      "some reports come from sharded runs and some from unsharded ones",
-    );
+    problems.push("some reports come from sharded runs and some from unsharded ones");
   const plans = new Set(sharded.map((s) => `${s.total}:${s.plan}`));
   if (plans.size > 1) {
     problems.push(
@@ -186,9 +152,7 @@ export function checkShards(
 }
 
 /** Per class, the most recently measured entry of any shard's timings file. */
-export function mergeTimingsFiles(
-  files: { name: string; text: string }[],
-): string {
+export function mergeTimingsFiles(files: { name: string; text: string }[]): string {
   const merged: Record<string, ClassTiming> = {};
   for (const { name, text } of files) {
     let data: { version?: unknown; classes?: Record<string, ClassTiming> };
@@ -197,36 +161,20 @@ export function mergeTimingsFiles(
     } catch {
       throw new MergeError(`${name} is not JSON`);
     }
-    if (
-      data.version !== TIMINGS_VERSION ||
-      typeof data.classes !== "object" ||
-      data.classes === null
-    ) {
-      throw new MergeError(
-        `${name} is not a timings file of version ${TIMINGS_VERSION}`,
-      );
+    if (data.version !== TIMINGS_VERSION || typeof data.classes !== "object" || data.classes === null) {
+      throw new MergeError(`${name} is not a timings file of version ${TIMINGS_VERSION}`);
     }
     for (const [label, entry] of Object.entries(data.classes)) {
       const old = merged[label];
-      if (!old || String(entry.updated ?? "") > String(old.updated ?? ""))
-        merged[label] = entry;
+      if (!old || String(entry.updated ?? "") > String(old.updated ?? "")) merged[label] = entry;
     }
   }
-  const sorted = Object.fromEntries(
-    Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  );
-  return (
-    JSON.stringify({ version: TIMINGS_VERSION, classes: sorted }, null, 1) +
-    "\n"
-  );
+  const sorted = Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return JSON.stringify({ version: TIMINGS_VERSION, classes: sorted }, null, 1) + "\n";
 }
 
-async function readAll(
-  files: string[],
-): Promise<{ name: string; text: string }[]> {
-  return Promise.all(
-    files.map(async (name) => ({ name, text: await readFile(name, "utf8") })),
-  );
+async function readAll(files: string[]): Promise<{ name: string; text: string }[]> {
+  return Promise.all(files.map(async (name) => ({ name, text: await readFile(name, "utf8") })));
 }
 
 /** Writes the merged reports; returns the problems found (overlapping or missing shards). */
@@ -237,54 +185,36 @@ export async function mergeReports(
   const problems: string[] = [];
   const written: string[] = [];
   if (outputs.junitxml) {
-    if (inputs.junit.length === 0)
-      throw new MergeError("--junitxml: no JUnit XML (.xml) input given");
+    if (inputs.junit.length === 0) throw new MergeError("--junitxml: no JUnit XML (.xml) input given");
     await writeReportFile(
       outputs.junitxml,
       mergeJunit(
-        await readAll(
-          inputs.junit.filter(
-            (f) => path.resolve(f) !== path.resolve(outputs.junitxml!),
-          ),
-        ),
+        await readAll(inputs.junit.filter((f) => path.resolve(f) !== path.resolve(outputs.junitxml!))),
         problems,
       ),
     );
     written.push(outputs.junitxml);
   }
   if (outputs.html) {
-    if (inputs.html.length === 0)
-      throw new MergeError("--html: no HTML report (.html) input given");
-    const parts = (
-      await readAll(
-        inputs.html.filter(
-          (f) => path.resolve(f) !== path.resolve(outputs.html!),
-        ),
-      )
-    ).map(({ name, text }) => {
-      try {
-        return extractReportData(text, name);
-      } catch (error) {
-        throw new MergeError((error as Error).message);
-      }
-    });
-    await writeReportFile(
-      outputs.html,
-      renderHtml(mergeReportData(parts, problems)),
+    if (inputs.html.length === 0) throw new MergeError("--html: no HTML report (.html) input given");
+    const parts = (await readAll(inputs.html.filter((f) => path.resolve(f) !== path.resolve(outputs.html!)))).map(
+      ({ name, text }) => {
+        try {
+          return extractReportData(text, name);
+        } catch (error) {
+          throw new MergeError((error as Error).message);
+        }
+      },
     );
+    await writeReportFile(outputs.html, renderHtml(mergeReportData(parts, problems)));
     written.push(outputs.html);
   }
   if (outputs.timings) {
-    if (inputs.timings.length === 0)
-      throw new MergeError("--timings: no timings (.json) input given");
+    if (inputs.timings.length === 0) throw new MergeError("--timings: no timings (.json) input given");
     await writeReportFile(
       outputs.timings,
       mergeTimingsFiles(
-        await readAll(
-          inputs.timings.filter(
-            (f) => path.resolve(f) !== path.resolve(outputs.timings!),
-          ),
-        ),
+        await readAll(inputs.timings.filter((f) => path.resolve(f) !== path.resolve(outputs.timings!))),
       ),
     );
     written.push(outputs.timings);
@@ -302,25 +232,15 @@ export function addMergeReportsCommand(program: Command): void {
     )
     .option("--junitxml <path>", "write the merged JUnit XML here")
     .option("--html <path>", "write the merged HTML report here")
-    .option(
-      "--timings <path>",
-      "write the merged timings file here (e.g. .django-concurrent-test/timings.json)",
-    )
+    .option("--timings <path>", "write the merged timings file here (e.g. .django-concurrent-test/timings.json)")
     .action(async (paths: string[], flags: MergeOutputs) => {
       try {
         if (!flags.junitxml && !flags.html && !flags.timings) {
-          throw new MergeError(
-            "say what to write: --junitxml PATH, --html PATH and/or --timings PATH",
-          );
+          throw new MergeError("say what to write: --junitxml PATH, --html PATH and/or --timings PATH");
         }
-        const { problems, written } = await mergeReports(
-          await collectInputs(paths),
-          flags,
-        );
-        for (const file of written)
-          process.stderr.write(`merge-reports: wrote ${file}\n`);
-        for (const problem of problems)
-          process.stderr.write(`merge-reports: ${problem}\n`);
+        const { problems, written } = await mergeReports(await collectInputs(paths), flags);
+        for (const file of written) process.stderr.write(`merge-reports: wrote ${file}\n`);
+        for (const problem of problems) process.stderr.write(`merge-reports: ${problem}\n`);
         process.exitCode = problems.length > 0 ? EXIT.testsFailed : EXIT.ok;
       } catch (error) {
         if (!(error instanceof MergeError)) throw error;

@@ -115,12 +115,14 @@ async function runConcurrently(
     mode: pytestRun ? "off" : config.progress,
     intervalSeconds: config.progressInterval,
   });
-  const console = pytestRun ? undefined : new ConsoleReporter(results, {
-    verbosity,
-    durations: config.django.durations,
-    write: progress.write,
-    pythonVersion: hello.pythonVersion,
-  });
+  const console = pytestRun
+    ? undefined
+    : new ConsoleReporter(results, {
+        verbosity,
+        durations: config.django.durations,
+        write: progress.write,
+        pythonVersion: hello.pythonVersion,
+      });
   let clones: CloneSet | undefined;
   let templates: TemplateSet | undefined;
   const registry = new BackendRegistry();
@@ -149,19 +151,40 @@ async function runConcurrently(
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // The Python side (the runner's process, or the spawned bridge) died: nobody is left to tear
+  // down with, so stop the workers and drop what the engine made instead of waiting forever.
+  let tearingDown = false;
+  const onBridgeGone = (): void => {
+    if (tearingDown) return;
+    input.stderr("django-concurrent-test: the Python process driving the run went away; stopping.\n");
+    pool?.interrupt();
+  };
+  bridge.channel.on("close", onBridgeGone);
   try {
     results.phaseStart("discovery");
     const discovered = await bridge.discover(config.labels, config.django);
     results.phaseEnd("discovery");
     results.classList = discovered.classes;
     // --shard=i/N: from here on the run sees only its part (indices stay those of discovery).
-    if (config.shard) discovered.classes = await selectShard(discovered.classes, config.shard, hello.cwd, results, verbosity >= 1 ? input.stderr : undefined);
+    if (config.shard)
+      discovered.classes = await selectShard(
+        discovered.classes,
+        config.shard,
+        hello.cwd,
+        results,
+        verbosity >= 1 ? input.stderr : undefined,
+      );
     eventLog?.write({ type: "discovered", classes: discovered.classes.length, databases: discovered.databases });
     // Longest expected first from stored timings, unless an order was asked for.
     const timings = await loadTimings(hello.cwd, discovered.classes);
     const indexes = new RecordIndexes(results.classList);
     const askedOrder = config.order === "discovery" || config.django.reverse || config.django.shuffle !== false;
-    const plan = planWork(discovered.classes, timings, { workers: config.workers, order: askedOrder ? "discovery" : "expected" }, indexes);
+    const plan = planWork(
+      discovered.classes,
+      timings,
+      { workers: config.workers, order: askedOrder ? "discovery" : "expected" },
+      indexes,
+    );
     workers = Math.min(config.workers, plan.length);
 
     results.phaseStart("template");
@@ -189,7 +212,10 @@ async function runConcurrently(
     results.phaseStart("clones");
     const slots = Array.from({ length: workers }, (_, i) => i + 1);
     if (verbosity >= 1) {
-      for (const t of templates.templates) input.stderr(`Cloning test database for alias '${t.alias}' (${workers} worker${workers === 1 ? "" : "s"})...\n`);
+      for (const t of templates.templates)
+        input.stderr(
+          `Cloning test database for alias '${t.alias}' (${workers} worker${workers === 1 ? "" : "s"})...\n`,
+        );
     }
     clones = new CloneSet(templates, config.django.keepdb);
     const slotDatabases = await clones.create(slots);
@@ -199,7 +225,11 @@ async function runConcurrently(
 
     const queue = new WorkQueue(plan, indexes);
     if (pytestRun) relayToPytest(bridge, results, queue);
-    eventLog?.write({ type: "plan", order: askedOrder ? "discovery" : "expected", items: plan.map((i) => ({ label: i.record.label, part: i.part ?? null, expected: i.expected })) });
+    eventLog?.write({
+      type: "plan",
+      order: askedOrder ? "discovery" : "expected",
+      items: plan.map((i) => ({ label: i.record.label, part: i.part ?? null, expected: i.expected })),
+    });
     pool = new WorkerPool({
       slots: slotDatabases,
       startMethod: config.startMethod,
@@ -238,21 +268,29 @@ async function runConcurrently(
     input.stderr(formatIncidents(pool.incidents));
     if (interrupted) {
       const { running: cut, notStarted } = pool.cutShort;
-      input.stderr(`Interrupted: ${cut} class${cut === 1 ? " was" : "es were"} cut short (their running tests have no result); ${notStarted} not started.\n`);
+      input.stderr(
+        `Interrupted: ${cut} class${cut === 1 ? " was" : "es were"} cut short (their running tests have no result); ${notStarted} not started.\n`,
+      );
     }
     if (discovered.shuffleSeed !== null && verbosity >= 1) {
-      input.stdout(`Used shuffle seed: ${discovered.shuffleSeed}${config.django.shuffle === null ? " (generated)" : " (given)"}\n`);
+      input.stdout(
+        `Used shuffle seed: ${discovered.shuffleSeed}${config.django.shuffle === null ? " (generated)" : " (given)"}\n`,
+      );
     }
     eventLog?.write({ type: "summary", testsRun: results.testsRun, counts: results.counts, workers });
     if (interrupted) return { exitCode: interrupted === "SIGINT" ? EXIT.sigint : EXIT.sigterm };
+    if (bridge.channel.closed) return { exitCode: EXIT.testsFailed };
     return { exitCode: results.wasSuccessful ? EXIT.ok : EXIT.testsFailed };
   } catch (error) {
     if (error instanceof InterruptedRun) return { exitCode: interrupted === "SIGTERM" ? EXIT.sigterm : EXIT.sigint };
     return { exitCode: report(error, input.stderr) };
   } finally {
+    tearingDown = true;
     results.phaseStart("teardown");
     await pool?.stop().catch(() => undefined);
-    await clones?.finish(dirtySlots(results));
+    // pytest: session and module fixtures may commit outside any test (a django_db_setup
+    // override loading data), so no clone counts as clean.
+    await clones?.finish(pytestRun ? () => true : dirtySlots(results));
     if (templatesBuilt || !bridge.channel.closed) {
       await bridge.teardown(config.django.keepdb).catch((e: unknown) => report(e, input.stderr));
     }
@@ -285,7 +323,9 @@ class InterruptedRun extends Error {}
 function dirtySlots(results: RunResults): (slot: number) => boolean {
   const records = [...results.classes.values()];
   if (records.some((r) => r.interrupted)) return () => true;
-  const dirty = new Set(records.filter((r) => !["TestCase", "SimpleTestCase", "FailedTest"].includes(r.info.kind)).map((r) => r.slot));
+  const dirty = new Set(
+    records.filter((r) => !["TestCase", "SimpleTestCase", "FailedTest"].includes(r.info.kind)).map((r) => r.slot),
+  );
   return (slot) => dirty.has(slot);
 }
 

@@ -69,19 +69,11 @@ function whole(info: TestClassInfo, timings: Timings): WorkItem {
 }
 
 /** Cuts a class into `count` runs of consecutive tests (the class's own order is kept). */
-export function splitClass(
-  info: TestClassInfo,
-  count: number,
-  timings: Timings,
-  indexes: RecordIndexes,
-): WorkItem[] {
+export function splitClass(info: TestClassInfo, count: number, timings: Timings, indexes: RecordIndexes): WorkItem[] {
   const n = info.tests.length;
   const parts: WorkItem[] = [];
   for (let p = 0; p < count; p++) {
-    const tests = info.tests.slice(
-      Math.floor((p * n) / count),
-      Math.floor(((p + 1) * n) / count),
-    );
+    const tests = info.tests.slice(Math.floor((p * n) / count), Math.floor(((p + 1) * n) / count));
     const record = { ...info, index: indexes.allocate(), tests };
     parts.push({
       info,
@@ -95,18 +87,11 @@ export function splitClass(
 }
 
 /** How many parts a class should be cut into so that it cannot be the tail (1: keep it whole). */
-export function partsFor(
-  item: WorkItem,
-  total: number,
-  workers: number,
-): number {
+export function partsFor(item: WorkItem, total: number, workers: number): number {
   const { info } = item;
   // Only what the bridge marked, and never a class with databases (its tests may share rows).
-  const pure =
-    (info.kind === "SimpleTestCase" || info.kind === "unittest") &&
-    info.databases.length === 0;
-  if (workers < 2 || !info.splittable || !pure || info.tests.length < 2)
-    return 1;
+  const pure = (info.kind === "SimpleTestCase" || info.kind === "unittest") && info.databases.length === 0;
+  if (workers < 2 || !info.splittable || !pure || info.tests.length < 2) return 1;
   // A part no bigger than half a worker's fair share fits in beside the other work.
   const limit = total / workers / 2;
   if (item.expected <= limit || limit <= 0) return 1;
@@ -114,9 +99,7 @@ export function partsFor(
 }
 
 const longestFirst = (a: WorkItem, b: WorkItem): number =>
-  b.expected - a.expected ||
-  a.info.index - b.info.index ||
-  (a.part?.number ?? 0) - (b.part?.number ?? 0);
+  b.expected - a.expected || a.info.index - b.info.index || (a.part?.number ?? 0) - (b.part?.number ?? 0);
 
 /** The items of a run in hand-out order. */
 export function planWork(
@@ -141,14 +124,8 @@ export function planWork(
   }
   // Classes without databases fill in wherever they fit: the big ones start with the first
   // phase, the small ones end the run beside the second.
-  const biggestSecond = second.reduce(
-    (max, item) => Math.max(max, item.expected),
-    0,
-  );
-  for (const item of free)
-    (second.length > 0 && item.expected <= biggestSecond ? second : first).push(
-      item,
-    );
+  const biggestSecond = second.reduce((max, item) => Math.max(max, item.expected), 0);
+  for (const item of free) (second.length > 0 && item.expected <= biggestSecond ? second : first).push(item);
   return [...first.sort(longestFirst), ...second.sort(longestFirst)];
 }
 
@@ -164,15 +141,9 @@ export class WorkQueue {
   }
 
   /** Whole classes in the given order (tests and callers that need no planning). */
-  static ofClasses(
-    classes: readonly TestClassInfo[],
-    timings: Timings,
-  ): WorkQueue {
+  static ofClasses(classes: readonly TestClassInfo[], timings: Timings): WorkQueue {
     const indexes = new RecordIndexes(classes);
-    return new WorkQueue(
-      planWork(classes, timings, { workers: 1, order: "discovery" }, indexes),
-      indexes,
-    );
+    return new WorkQueue(planWork(classes, timings, { workers: 1, order: "discovery" }, indexes), indexes);
   }
 
   next(): WorkItem | undefined {
@@ -184,11 +155,7 @@ export class WorkQueue {
    * Puts the given tests of an item back at the head of the queue as a retry on a fresh worker.
    * Returns the new item (its record has an index of its own).
    */
-  retry(
-    item: WorkItem,
-    tests: TestClassInfo["tests"],
-    timings: Timings,
-  ): WorkItem {
+  retry(item: WorkItem, tests: TestClassInfo["tests"], timings: Timings): WorkItem {
     const record = { ...item.info, index: this.indexes.allocate(), tests };
     const retry: WorkItem = {
       info: item.info,

@@ -41,9 +41,7 @@ export function parseShard(text: string): ShardSpec {
   const index = match ? Number(match[1]) : NaN;
   const total = match ? Number(match[2]) : NaN;
   if (!match || total < 1 || index < 1 || index > total) {
-    throw new ConfigError(
-      `--shard must be i/N with 1 <= i <= N (e.g. 2/4), not ${JSON.stringify(text)}`,
-    );
+    throw new ConfigError(`--shard must be i/N with 1 <= i <= N (e.g. 2/4), not ${JSON.stringify(text)}`);
   }
   return { index, total };
 }
@@ -89,15 +87,10 @@ export function planShards(
   const hash = createHash("sha256");
   hash.update(`shards:${total}\n`);
   bins.forEach((bin, i) => {
-    for (const item of bin)
-      hash.update(
-        `${i}\t${item.key}\t${item.weight}\t${item.cls.tests.length}\n`,
-      );
+    for (const item of bin) hash.update(`${i}\t${item.key}\t${item.weight}\t${item.cls.tests.length}\n`);
   });
   return {
-    shards: bins.map((bin) =>
-      bin.map((item) => item.cls).sort((a, b) => a.index - b.index),
-    ),
+    shards: bins.map((bin) => bin.map((item) => item.cls).sort((a, b) => a.index - b.index)),
     seconds: loads.map((ms) => ms / 1000),
     fingerprint: hash.digest("hex").slice(0, 12),
   };
@@ -109,8 +102,7 @@ function improve(bins: Item[][], loads: number[]): void {
     let top = 0;
     for (let i = 1; i < loads.length; i++) if (loads[i]! > loads[top]!) top = i;
     const topLoad = loads[top]!;
-    let best:
-      { gain: number; other: number; from: number; to: number } | undefined;
+    let best: { gain: number; other: number; from: number; to: number } | undefined;
     for (let other = 0; other < loads.length; other++) {
       if (other === top) continue;
       const otherLoad = loads[other]!;
@@ -121,10 +113,7 @@ function improve(bins: Item[][], loads: number[]): void {
           best = { gain: topLoad - moved, other, from, to: -1 };
         bins[other]!.forEach((b, to) => {
           if (b.weight >= a.weight) return;
-          const swapped = Math.max(
-            topLoad - a.weight + b.weight,
-            otherLoad + a.weight - b.weight,
-          );
+          const swapped = Math.max(topLoad - a.weight + b.weight, otherLoad + a.weight - b.weight);
           if (swapped < topLoad && (!best || topLoad - swapped > best.gain))
             best = { gain: topLoad - swapped, other, from, to };
         });
@@ -150,18 +139,12 @@ export function idealShardSeconds(
   total: number,
   estimate: (c: TestClassInfo) => number,
 ): number {
-  const weights = classes.map(
-    (c) => Math.max(1, Math.round(estimate(c) * 1000)) / 1000,
-  );
+  const weights = classes.map((c) => Math.max(1, Math.round(estimate(c) * 1000)) / 1000);
   const sum = weights.reduce((a, b) => a + b, 0);
   return Math.max(sum / total, ...weights, 0);
 }
 
-export function shardPlanFor(
-  classes: readonly TestClassInfo[],
-  spec: ShardSpec,
-  timings: Timings,
-): ShardPlan {
+export function shardPlanFor(classes: readonly TestClassInfo[], spec: ShardSpec, timings: Timings): ShardPlan {
   return planShards(classes, spec.total, (c) => estimateSeconds(timings, c));
 }
 
@@ -201,11 +184,7 @@ export async function selectShard(
  * A shard must never fall back to Django's sequential runner: that would run the whole suite on
  * every shard. One worker is fine (the engine runs it); any other reason is refused.
  */
-export function shardedFallback(
-  reason: string | null,
-  shard: ShardSpec | null,
-  workers: number,
-): string | null {
+export function shardedFallback(reason: string | null, shard: ShardSpec | null, workers: number): string | null {
   if (!reason || !shard) return reason;
   if (workers === 1) return null;
   throw new ConfigError(

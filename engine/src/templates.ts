@@ -78,7 +78,9 @@ export function workDirFor(cwd: string, settingsModule: string, keepdb: boolean)
   sweepRunDirs(root);
   if (!keepdb) {
     const dir = mkdtempSync(path.join(root, "run-"));
-    writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify(currentOwner()), { mode: 0o600 });
+    writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify(currentOwner()), {
+      mode: 0o600,
+    });
     return dir;
   }
   const dir = path.join(root, projectKey(cwd, settingsModule));
@@ -144,7 +146,13 @@ export class TemplateSet {
   ) {}
 
   get reports(): TemplateReport[] {
-    return this.templates.map((t) => ({ alias: t.alias, name: t.name, hash: t.hash, action: t.action, migrations: t.migrations }));
+    return this.templates.map((t) => ({
+      alias: t.alias,
+      name: t.name,
+      hash: t.hash,
+      action: t.action,
+      migrations: t.migrations,
+    }));
   }
 
   /** Lets other runs use the templates (called once this run's clones exist). */
@@ -190,8 +198,19 @@ export async function buildTemplates(options: TemplateOptions): Promise<Template
   const fingerprint = await bridge.fingerprint(options.usedAliases);
   const planned: Planned[] = fingerprint.groups.map((group) => {
     const db = settings.databases[group.alias]!;
-    const backend = options.registry.get({ settings: db, policy: options.policy, concurrency: options.concurrency, options: options.backendOptions });
-    return { group, settings: db, backend, name: templateNameFor(group, options.workDir), created: false };
+    const backend = options.registry.get({
+      settings: db,
+      policy: options.policy,
+      concurrency: options.concurrency,
+      options: options.backendOptions,
+    });
+    return {
+      group,
+      settings: db,
+      backend,
+      name: templateNameFor(group, options.workDir),
+      created: false,
+    };
   });
   const set = new TemplateSet([], {}, planned, options);
 
@@ -210,7 +229,9 @@ export async function buildTemplates(options: TemplateOptions): Promise<Template
     }
     const plan: Record<string, TemplateStep> = {};
     for (const p of planned) plan[p.group.alias] = await prepare(p, options);
-    const testNames = Object.fromEntries(planned.filter((p) => p.settings.vendor === "sqlite").map((p) => [p.group.alias, p.name]));
+    const testNames = Object.fromEntries(
+      planned.filter((p) => p.settings.vendor === "sqlite").map((p) => [p.group.alias, p.name]),
+    );
     const ready = await bridge.setupDatabases(options.keepdb, testNames, plan);
     const owner = options.keepdb ? null : currentOwner();
     for (const p of planned) {
@@ -239,7 +260,9 @@ export async function buildTemplates(options: TemplateOptions): Promise<Template
       set.templates.push(template);
       byName.set(p.name, template);
       if (verbosity >= 2) {
-        log(`Template for alias '${template.alias}': ${template.name} (hash ${template.hash}, ${template.action}, ${template.migrations} migrations)\n`);
+        log(
+          `Template for alias '${template.alias}': ${template.name} (hash ${template.hash}, ${template.action}, ${template.migrations} migrations)\n`,
+        );
       }
     }
     // Mirrors and same-signature aliases carry the template's name after the bridge's setup.
@@ -273,12 +296,21 @@ async function prepare(p: Planned, options: TemplateOptions): Promise<TemplateSt
   }
   if (existing) {
     if (!rec && !parseEngineName(p.settings.vendor, p.name)) {
-      throw new DatabaseTemplateException(`"${p.name}" exists and was not made by django-concurrent-test; refusing to drop it`);
+      throw new DatabaseTemplateException(
+        `"${p.name}" exists and was not made by django-concurrent-test; refusing to drop it`,
+      );
     }
     // Incomplete (a killed build), or --rebuild-templates.
     await p.backend.dropDatabase(p.name);
   }
-  await p.backend.createDatabase(p.name, record(p.group.hash, { complete: false, kept: false, owner: currentOwner() }));
+  await p.backend.createDatabase(
+    p.name,
+    record(p.group.hash, {
+      complete: false,
+      kept: false,
+      owner: currentOwner(),
+    }),
+  );
   p.created = true;
   p.action = "built";
   return { name: p.name, action: "build" };

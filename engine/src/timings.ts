@@ -120,9 +120,7 @@ function median(values: number[]): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? sorted[mid]!
-    : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Builds a Timings from entries; `kinds` (label → kind) lets unknown classes borrow medians. */
@@ -136,21 +134,14 @@ export function makeTimings(
   for (const [label, entry] of Object.entries(classes)) {
     const kind = kinds[label];
     if (!kind || entry.tests === 0) continue;
-    samples.set(kind, [
-      ...(samples.get(kind) ?? []),
-      entry.seconds / entry.tests,
-    ]);
+    samples.set(kind, [...(samples.get(kind) ?? []), entry.seconds / entry.tests]);
   }
-  for (const [kind, values] of samples)
-    perTest[kind] = median(values) ?? perTest[kind];
+  for (const [kind, values] of samples) perTest[kind] = median(values) ?? perTest[kind];
   return { path: file, classes, perTest };
 }
 
 /** Loads the project's stored timings (empty when there are none). */
-export async function loadTimings(
-  projectDir: string,
-  classes: readonly TestClassInfo[] = [],
-): Promise<Timings> {
+export async function loadTimings(projectDir: string, classes: readonly TestClassInfo[] = []): Promise<Timings> {
   const file = timingsPath(projectDir);
   const kinds = Object.fromEntries(classes.map((c) => [c.label, c.kind]));
   return makeTimings(file, await readClasses(file), kinds);
@@ -160,10 +151,7 @@ export async function loadTimings(
  * Expected wall seconds of a class (or of the part of it `classInfo.tests` lists): the stored
  * duration, scaled when the test count differs, else an estimate from the test count.
  */
-export function estimateSeconds(
-  timings: Timings,
-  classInfo: Pick<TestClassInfo, "label" | "kind" | "tests">,
-): number {
+export function estimateSeconds(timings: Timings, classInfo: Pick<TestClassInfo, "label" | "kind" | "tests">): number {
   const count = classInfo.tests.length;
   const stored = timings.classes[classInfo.label];
   if (stored) {
@@ -175,10 +163,7 @@ export function estimateSeconds(
 }
 
 /** Whether any of the classes has a stored duration. */
-export function hasStoredTimings(
-  timings: Timings,
-  classes: readonly Pick<TestClassInfo, "label">[],
-): boolean {
+export function hasStoredTimings(timings: Timings, classes: readonly Pick<TestClassInfo, "label">[]): boolean {
   return classes.some((c) => timings.classes[c.label] !== undefined);
 }
 
@@ -192,13 +177,8 @@ export function isTimeoutReason(reason: string | undefined): boolean {
  * crash or an interrupt are left out (their time says nothing); a timed-out class counts with
  * its elapsed time, so next run it starts early instead of holding up the end.
  */
-export function measuredClasses(
-  results: RunResults,
-): Record<string, { seconds: number; tests: number }> {
-  const measured: Record<
-    string,
-    { seconds: number; tests: number; skip: boolean }
-  > = {};
+export function measuredClasses(results: RunResults): Record<string, { seconds: number; tests: number }> {
+  const measured: Record<string, { seconds: number; tests: number; skip: boolean }> = {};
   for (const record of results.classes.values()) {
     if (record.finishedAt === undefined) continue;
     const label = record.info.label;
@@ -227,10 +207,7 @@ export function mergeTimings(
   for (const [label, m] of Object.entries(measured)) {
     const old = stored[label];
     // Same tests: damp run-to-run noise. Different tests (-k, a label, new tests): take the new.
-    const seconds =
-      old && old.tests === m.tests
-        ? SMOOTHING * old.seconds + (1 - SMOOTHING) * m.seconds
-        : m.seconds;
+    const seconds = old && old.tests === m.tests ? SMOOTHING * old.seconds + (1 - SMOOTHING) * m.seconds : m.seconds;
     merged[label] = {
       seconds: Math.round(seconds * 1e4) / 1e4,
       tests: m.tests,
@@ -246,20 +223,13 @@ export function mergeTimings(
  * replaced atomically, so concurrent runs lose at most each other's latest numbers).
  * Returns the file written, or undefined when there was nothing to store or it could not be written.
  */
-export async function saveTimings(
-  projectDir: string,
-  results: RunResults,
-): Promise<string | undefined> {
+export async function saveTimings(projectDir: string, results: RunResults): Promise<string | undefined> {
   const measured = measuredClasses(results);
   if (Object.keys(measured).length === 0) return undefined;
   const file = timingsPath(projectDir);
   const classes = mergeTimings(await readClasses(file), measured);
-  const sorted = Object.fromEntries(
-    Object.entries(classes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  );
-  const text =
-    JSON.stringify({ version: TIMINGS_VERSION, classes: sorted }, null, 1) +
-    "\n";
+  const sorted = Object.fromEntries(Object.entries(classes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const text = JSON.stringify({ version: TIMINGS_VERSION, classes: sorted }, null, 1) + "\n";
   const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {
     await mkdir(path.dirname(file), { recursive: true });

@@ -14,15 +14,9 @@ test("workers: default is the CPU count", () => {
 
 test("workers: settings < environment < command line", () => {
   const settingsConfig = { workers: 3 };
-  assert.equal(
-    resolveConfig({ ...base, cli: {}, env: {}, settingsConfig }).workers,
-    3,
-  );
+  assert.equal(resolveConfig({ ...base, cli: {}, env: {}, settingsConfig }).workers, 3);
   const env = { DJANGO_TEST_WORKERS: "5" };
-  assert.equal(
-    resolveConfig({ ...base, cli: {}, env, settingsConfig }).workers,
-    5,
-  );
+  assert.equal(resolveConfig({ ...base, cli: {}, env, settingsConfig }).workers, 5);
   const c = resolveConfig({
     ...base,
     cli: { workers: 2 },
@@ -87,10 +81,7 @@ test("CONCURRENT_TEST_CONFIG: unknown keys and wrong types are refused", () => {
       }),
     /\["workers"\] must be integer/,
   );
-  assert.throws(
-    () => resolveConfig({ ...base, cli: {}, env: {}, settingsConfig: [] }),
-    /CONCURRENT_TEST_CONFIG/,
-  );
+  assert.throws(() => resolveConfig({ ...base, cli: {}, env: {}, settingsConfig: [] }), /CONCURRENT_TEST_CONFIG/);
 });
 
 test("opt-in comes from the environment first, then settings", () => {

@@ -5,11 +5,7 @@ import type { OutcomeEvent } from "../src/protocol/messages.ts";
 import { ConsoleReporter, pyRepr } from "../src/reporters/console.ts";
 import { RunResults } from "../src/results.ts";
 
-function outcome(
-  test: string,
-  kind: OutcomeEvent["outcome"],
-  extra: Partial<OutcomeEvent> = {},
-): OutcomeEvent {
+function outcome(test: string, kind: OutcomeEvent["outcome"], extra: Partial<OutcomeEvent> = {}): OutcomeEvent {
   const method = test.split(".").pop();
   return {
     type: "outcome",
@@ -48,14 +44,8 @@ test("verbosity 1: dots, then errors before failures, then the summary", () => {
     outcome("a.T.test_s", "skip", { reason: "no" }),
   ]);
   assert.ok(out.startsWith(".FEs\n"));
-  assert.ok(
-    out.indexOf("ERROR: test_e (a.T.test_e)") <
-      out.indexOf("FAIL: test_f (a.T.test_f)"),
-  );
-  assert.match(
-    out,
-    /-{70}\nRan 4 tests in 1\.500s\n\nFAILED \(failures=1, errors=1, skipped=1\)\n$/,
-  );
+  assert.ok(out.indexOf("ERROR: test_e (a.T.test_e)") < out.indexOf("FAIL: test_f (a.T.test_f)"));
+  assert.match(out, /-{70}\nRan 4 tests in 1\.500s\n\nFAILED \(failures=1, errors=1, skipped=1\)\n$/);
 });
 
 test("verbosity 2: one line per outcome in unittest's words", () => {

@@ -1,24 +1,12 @@
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
-import {
-  chooseMode,
-  clock,
-  ProgressReporter,
-  type ProgressSource,
-} from "../src/reporters/progress.ts";
+import { chooseMode, clock, ProgressReporter, type ProgressSource } from "../src/reporters/progress.ts";
 import { RunResults } from "../src/results.ts";
 
 const CLEAR = "\r\x1b[2K";
 
-function outcome(
-  results: RunResults,
-  test: string,
-  kind: "success" | "failure" = "success",
-): void {
-  results.outcome(
-    { type: "outcome", classIndex: 0, test, description: test, outcome: kind },
-    1,
-  );
+function outcome(results: RunResults, test: string, kind: "success" | "failure" = "success"): void {
+  results.outcome({ type: "outcome", classIndex: 0, test, description: test, outcome: kind }, 1);
 }
 
 function source(total: number, remaining?: number): ProgressSource {
@@ -35,10 +23,7 @@ function source(total: number, remaining?: number): ProgressSource {
 test("live on a terminal, plain lines elsewhere, nothing at -v 0 or when turned off", () => {
   const tty = { isTTY: true, columns: () => 100 };
   assert.equal(chooseMode(1, "auto", tty), "live");
-  assert.equal(
-    chooseMode(1, "auto", { isTTY: false, columns: () => 80 }),
-    "plain",
-  );
+  assert.equal(chooseMode(1, "auto", { isTTY: false, columns: () => 80 }), "plain");
   assert.equal(chooseMode(1, "auto", undefined), "plain");
   assert.equal(chooseMode(0, "auto", tty), "off");
   assert.equal(chooseMode(2, "off", tty), "off");
@@ -77,10 +62,7 @@ test("the live line: done/total, failures, elapsed, ETA; per-worker classes at -
   v1.stop();
 
   v2.start(source(10));
-  assert.match(
-    v2.liveLine(200),
-    /^\[ 2\/10\] · 1 failed · 0:00 · 1: app\.tests\.Busy$/,
-  );
+  assert.match(v2.liveLine(200), /^\[ 2\/10\] · 1 failed · 0:00 · 1: app\.tests\.Busy$/);
   assert.equal(v2.liveLine(12).length, 12);
   v2.stop();
 });
@@ -95,11 +77,7 @@ test("live: the console's dots are held in the line and written out whole at the
     terminal: { isTTY: true, columns: () => 80 },
   });
   progress.write("Cloning test database...\n");
-  assert.deepEqual(
-    written,
-    ["Cloning test database...\n"],
-    "before the tests: passed through",
-  );
+  assert.deepEqual(written, ["Cloning test database...\n"], "before the tests: passed through");
   progress.start(source(3));
   written.length = 0;
   progress.write(".");

@@ -11,21 +11,14 @@ import { Channel } from "../src/protocol/channel.ts";
 import { PROTOCOL_VERSION } from "../src/protocol/messages.ts";
 
 const root = path.resolve(import.meta.dirname, "..", "..", "protocol");
-const schema = JSON.parse(
-  readFileSync(path.join(root, "protocol.schema.json"), "utf8"),
-);
-const lines = readFileSync(path.join(root, "examples.jsonl"), "utf8")
-  .trim()
-  .split("\n");
+const schema = JSON.parse(readFileSync(path.join(root, "protocol.schema.json"), "utf8"));
+const lines = readFileSync(path.join(root, "examples.jsonl"), "utf8").trim().split("\n");
 const examples = lines.map((line) => JSON.parse(line) as { type: string });
 const validate = new Ajv({ strict: false }).compile(schema);
 
 test("every example message is valid against the schema", () => {
   for (const example of examples) {
-    assert.ok(
-      validate(example),
-      `${JSON.stringify(example)}: ${JSON.stringify(validate.errors)}`,
-    );
+    assert.ok(validate(example), `${JSON.stringify(example)}: ${JSON.stringify(validate.errors)}`);
   }
 });
 
@@ -34,9 +27,7 @@ test("every message kind of the schema has an example", () => {
   for (const branch of schema.oneOf as {
     properties: { type: { const?: string; enum?: string[] } };
   }[]) {
-    for (const kind of branch.properties.type.enum ?? [
-      branch.properties.type.const!,
-    ]) {
+    for (const kind of branch.properties.type.enum ?? [branch.properties.type.const!]) {
       assert.ok(kinds.has(kind), `no example of ${kind}`);
     }
   }
@@ -54,10 +45,7 @@ test("malformed messages are rejected by the schema", () => {
     false,
   );
   assert.equal(validate({ type: "run" }), false);
-  assert.equal(
-    validate({ type: "hello", role: "worker", protocol: 2, slot: 1, pid: 1 }),
-    false,
-  );
+  assert.equal(validate({ type: "hello", role: "worker", protocol: 2, slot: 1, pid: 1 }), false);
 });
 
 test("the engine speaks the schema's protocol version", () => {

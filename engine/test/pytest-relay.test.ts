@@ -7,12 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { Channel } from "../src/protocol/channel.ts";
-import type {
-  BridgeHello,
-  FromBridge,
-  OutcomeEvent,
-  ToBridge,
-} from "../src/protocol/messages.ts";
+import type { BridgeHello, FromBridge, OutcomeEvent, ToBridge } from "../src/protocol/messages.ts";
 import { isPytestRun, relayToPytest } from "../src/pytest/relay.ts";
 import { RunResults } from "../src/results.ts";
 

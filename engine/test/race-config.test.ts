@@ -35,14 +35,8 @@ test("race: out-of-range and mistyped values are configuration errors", () => {
     [{ max_delay: 60 }, /\["race"\]\["max_delay"\] must be <= 10/],
     [{ seed: 1.5 }, /\["race"\]\["seed"\] must be integer/],
     [{ seed: -1 }, /\["race"\]\["seed"\] must be >= 0/],
-    [
-      { include_paths: "^/api/" },
-      /\["race"\]\["include_paths"\] must be array/,
-    ],
-    [
-      { exclude_paths: [""] },
-      /\["race"\]\["exclude_paths"\]\["0"\] must NOT have fewer than 1 characters/,
-    ],
+    [{ include_paths: "^/api/" }, /\["race"\]\["include_paths"\] must be array/],
+    [{ exclude_paths: [""] }, /\["race"\]\["exclude_paths"\]\["0"\] must NOT have fewer than 1 characters/],
     [{ enabled: "yes" }, /\["race"\]\["enabled"\] must be boolean/],
   ];
   for (const [race, message] of cases) {
@@ -55,15 +49,9 @@ test("race: out-of-range and mistyped values are configuration errors", () => {
       },
     );
   }
-  assert.throws(
-    () => parseSettingsConfig({ race: [] }),
-    /\["race"\] must be object/,
-  );
+  assert.throws(() => parseSettingsConfig({ race: [] }), /\["race"\] must be object/);
 });
 
 test("top-level unknown keys still list the top-level keys", () => {
-  assert.throws(
-    () => parseSettingsConfig({ racing: {} }),
-    /unknown key "racing" \(known keys: enabled, workers, /,
-  );
+  assert.throws(() => parseSettingsConfig({ racing: {} }), /unknown key "racing" \(known keys: enabled, workers, /);
 });

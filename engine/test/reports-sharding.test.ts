@@ -4,13 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError } from "../src/errors.ts";
 import type { ClassKind, TestClassInfo } from "../src/protocol/messages.ts";
-import {
-  idealShardSeconds,
-  parseShard,
-  planShards,
-  shardedFallback,
-  shardPlanFor,
-} from "../src/sharding.ts";
+import { idealShardSeconds, parseShard, planShards, shardedFallback, shardPlanFor } from "../src/sharding.ts";
 import { makeTimings } from "../src/timings.ts";
 
 /** A small deterministic generator (mulberry32), so the suites are the same on every run. */
@@ -23,10 +17,7 @@ function random(seed: number): () => number {
   };
 }
 
-function suite(
-  count: number,
-  seed: number,
-): { classes: TestClassInfo[]; seconds: Map<string, number> } {
+function suite(count: number, seed: number): { classes: TestClassInfo[]; seconds: Map<string, number> } {
   const rand = random(seed);
   const classes: TestClassInfo[] = [];
   const seconds = new Map<string, number>();
@@ -36,9 +27,7 @@ function suite(
     classes.push({
       index: i,
       label,
-      kind: (
-        ["TestCase", "SimpleTestCase", "TransactionTestCase"] as ClassKind[]
-      )[i % 3]!,
+      kind: (["TestCase", "SimpleTestCase", "TransactionTestCase"] as ClassKind[])[i % 3]!,
       file: null,
       line: null,
       databases: ["default"],
@@ -70,9 +59,7 @@ test("parseShard accepts i/N and refuses anything else with one clear line", () 
   for (const bad of ["0/3", "4/3", "1/0", "a/b", "2", "1/2/3", "-1/2", ""]) {
     assert.throws(
       () => parseShard(bad),
-      (e: unknown) =>
-        e instanceof ConfigError &&
-        /--shard must be i\/N/.test((e as Error).message),
+      (e: unknown) => e instanceof ConfigError && /--shard must be i\/N/.test((e as Error).message),
       bad,
     );
   }
@@ -86,11 +73,7 @@ test("for N = 1..5 every class is in exactly one shard and shards are within 10%
       const plan = planShards(classes, n, estimate);
       const placed = plan.shards.flat().map((c) => c.index);
       assert.equal(placed.length, classes.length, `N=${n}: every class once`);
-      assert.equal(
-        new Set(placed).size,
-        classes.length,
-        `N=${n}: no class twice`,
-      );
+      assert.equal(new Set(placed).size, classes.length, `N=${n}: no class twice`);
       const ideal = idealShardSeconds(classes, n, estimate);
       const worst = Math.max(...plan.seconds);
       assert.ok(
@@ -115,10 +98,7 @@ test("a class longer than an even share gets a shard of its own; the ideal says 
   const plan = planShards(classes, 3, estimate);
   const big = plan.shards.find((s) => s.some((c) => c.index === 0))!;
   assert.equal(big.length, 1);
-  assert.equal(
-    Math.max(...plan.seconds),
-    idealShardSeconds(classes, 3, estimate),
-  );
+  assert.equal(Math.max(...plan.seconds), idealShardSeconds(classes, 3, estimate));
 });
 
 test("the plan does not depend on discovery order (--shuffle, --reverse, another machine)", () => {
@@ -134,11 +114,7 @@ test("the plan does not depend on discovery order (--shuffle, --reverse, another
   });
   const reference = shardPlanFor(classes, { index: 1, total: 4 }, timings);
   for (const seed of [11, 12, 13]) {
-    const other = shardPlanFor(
-      shuffled(classes, seed),
-      { index: 1, total: 4 },
-      timings,
-    );
+    const other = shardPlanFor(shuffled(classes, seed), { index: 1, total: 4 }, timings);
     assert.equal(other.fingerprint, reference.fingerprint);
     assert.deepEqual(
       other.shards.map((s) => s.map((c) => c.index).sort((a, b) => a - b)),
@@ -157,19 +133,10 @@ test("the plan does not depend on discovery order (--shuffle, --reverse, another
 
 test("classes never measured are balanced by their test count", () => {
   const { classes } = suite(40, 5);
-  const plan = shardPlanFor(
-    classes,
-    { index: 1, total: 2 },
-    makeTimings("/nowhere", {}),
-  );
-  const tests = plan.shards.map((s) =>
-    s.reduce((n, c) => n + c.tests.length, 0),
-  );
+  const plan = shardPlanFor(classes, { index: 1, total: 2 }, makeTimings("/nowhere", {}));
+  const tests = plan.shards.map((s) => s.reduce((n, c) => n + c.tests.length, 0));
   const total = tests[0]! + tests[1]!;
-  assert.ok(
-    Math.abs(tests[0]! - tests[1]!) <= total * 0.1,
-    `tests per shard ${tests.join(" / ")}`,
-  );
+  assert.ok(Math.abs(tests[0]! - tests[1]!) <= total * 0.1, `tests per shard ${tests.join(" / ")}`);
 });
 
 test("more shards than classes leaves some shards empty, never a class in two", () => {
@@ -180,22 +147,10 @@ test("more shards than classes leaves some shards empty, never a class in two", 
 });
 
 test("a shard never falls back to Django's sequential runner (that would run everything)", () => {
-  assert.equal(
-    shardedFallback(
-      "1 worker requested (command line)",
-      { index: 1, total: 2 },
-      1,
-    ),
-    null,
-  );
+  assert.equal(shardedFallback("1 worker requested (command line)", { index: 1, total: 2 }, 1), null);
   assert.equal(shardedFallback("x", null, 1), "x");
   assert.throws(
-    () =>
-      shardedFallback(
-        "--pdb needs a single process",
-        { index: 1, total: 2 },
-        4,
-      ),
+    () => shardedFallback("--pdb needs a single process", { index: 1, total: 2 }, 4),
     /--shard 1\/2 cannot run/,
   );
 });

@@ -7,36 +7,16 @@ import path from "node:path";
 import { test } from "node:test";
 import { create } from "xmlbuilder2";
 import type { RunConfig } from "../src/config/resolve.ts";
-import {
-  checkShards,
-  mergeJunit,
-  mergeReportData,
-  mergeTimingsFiles,
-} from "../src/merge-reports.ts";
-import type {
-  BridgeHello,
-  OutcomeEvent,
-  TestClassInfo,
-} from "../src/protocol/messages.ts";
-import {
-  benchmarkFigures,
-  benchmarkLines,
-} from "../src/reporters/benchmark.ts";
+import { checkShards, mergeJunit, mergeReportData, mergeTimingsFiles } from "../src/merge-reports.ts";
+import type { BridgeHello, OutcomeEvent, TestClassInfo } from "../src/protocol/messages.ts";
+import { benchmarkFigures, benchmarkLines } from "../src/reporters/benchmark.ts";
 import { extractReportData, renderHtml } from "../src/reporters/html.ts";
 import { reportersFor, type ReportContext } from "../src/reporters/index.ts";
 import { exceptionOf, junitXml, xmlSafe } from "../src/reporters/junit.ts";
-import {
-  buildRunData,
-  type ClassData,
-  type RunData,
-  type TestData,
-} from "../src/reporters/report-data.ts";
+import { buildRunData, type ClassData, type RunData, type TestData } from "../src/reporters/report-data.ts";
 import { RunResults } from "../src/results.ts";
 
-const XSD = path.resolve(
-  import.meta.dirname,
-  "../../../shared/data/junit-10.xsd",
-);
+const XSD = path.resolve(import.meta.dirname, "../../../shared/data/junit-10.xsd");
 
 function xmllint(xml: string): { status: number | null; output: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), "dct-junit-"));
@@ -45,10 +25,7 @@ function xmllint(xml: string): { status: number | null; output: string } {
   const r = spawnSync("xmllint", ["--noout", "--schema", XSD, file], {
     encoding: "utf8",
   });
-  assert.ok(
-    !r.error,
-    `xmllint is needed (Debian's libxml2-utils; make test installs it): ${r.error?.message}`,
-  );
+  assert.ok(!r.error, `xmllint is needed (Debian's libxml2-utils; make test installs it): ${r.error?.message}`);
   return { status: r.status, output: r.stderr };
 }
 
@@ -69,13 +46,7 @@ function testData(
   };
 }
 
-function classData(
-  label: string,
-  slot: number,
-  start: number,
-  end: number,
-  tests: TestData[],
-): ClassData {
+function classData(label: string, slot: number, start: number, end: number, tests: TestData[]): ClassData {
   return {
     index: 0,
     label,
@@ -137,15 +108,12 @@ function fixtureRun(): RunData {
           "error",
           {},
           {
-            traceback:
-              'Traceback (most recent call last):\n  File "x.py", line 1\nValueError: bad\n',
+            traceback: 'Traceback (most recent call last):\n  File "x.py", line 1\nValueError: bad\n',
           },
         ),
         testData("app.tests.B.test_skip", "skip", {}, { reason: "not today" }),
       ]),
-      classData("app.tests.C", 1, 6.5, 8.5, [
-        testData("app.tests.C.test_ok", "success"),
-      ]),
+      classData("app.tests.C", 1, 6.5, 8.5, [testData("app.tests.C.test_ok", "success")]),
     ],
   };
 }
@@ -165,10 +133,7 @@ test("JUnit XML: one suite per class, outcomes, output and worker slot; valid ag
     /<testsuite name="app\.tests\.A" tests="2" failures="1" errors="0" skipped="0" time="4\.000" timestamp="2026-01-02T03:04:07\+00:00" hostname="ci-host"/,
   );
   assert.match(xml, /<property name="worker" value="2"\/>/);
-  assert.match(
-    xml,
-    /<failure type="AssertionError" message="1 != 2">Traceback/,
-  );
+  assert.match(xml, /<failure type="AssertionError" message="1 != 2">Traceback/);
   assert.match(xml, /<error type="ValueError" message="bad">/);
   assert.match(xml, /<skipped type="skip" message="not today"\/>/);
   assert.match(
@@ -186,8 +151,7 @@ test("JUnit XML: expected failures and unexpected successes as unittest-xml-repo
         "expectedFailure",
         {},
         {
-          traceback:
-            "Traceback (most recent call last):\nAssertionError: 1 != 2\n",
+          traceback: "Traceback (most recent call last):\nAssertionError: 1 != 2\n",
         },
       ),
       testData("app.tests.X.test_xpass", "unexpectedSuccess"),
@@ -195,23 +159,13 @@ test("JUnit XML: expected failures and unexpected successes as unittest-xml-repo
   ];
   const xml = junitXml(run);
   assert.equal(xmllint(xml).status, 0);
-  assert.match(
-    xml,
-    /<skipped type="XFAIL" message="expected failure: 1 != 2">Traceback/,
-  );
-  assert.match(
-    xml,
-    /<error type="UnexpectedSuccess" message="Unexpected success: [^"]+"\/>/,
-  );
-  assert.match(
-    xml,
-    /<testsuite name="app\.tests\.X" tests="2" failures="0" errors="1" skipped="1"/,
-  );
+  assert.match(xml, /<skipped type="XFAIL" message="expected failure: 1 != 2">Traceback/);
+  assert.match(xml, /<error type="UnexpectedSuccess" message="Unexpected success: [^"]+"\/>/);
+  assert.match(xml, /<testsuite name="app\.tests\.X" tests="2" failures="0" errors="1" skipped="1"/);
 });
 
 test("JUnit XML: characters XML cannot carry are stripped and the file still validates", () => {
-  const nasty =
-    "a\u0000b\u0008c\u001bd\u007fe\u0085f\ud800g\ufffeh\ud83d\ude00i]]>j</testcase>&";
+  const nasty = "a\u0000b\u0008c\u001bd\u007fe\u0085f\ud800g\ufffeh\ud83d\ude00i]]>j</testcase>&";
   assert.equal(xmlSafe(nasty), "abcde\u0085fgh\ud83d\ude00i]]>j</testcase>&");
   const run = fixtureRun();
   run.classes = [
@@ -226,11 +180,7 @@ test("JUnit XML: characters XML cannot carry are stripped and the file still val
   ];
   const xml = junitXml(run);
   assert.equal(xmllint(xml).status, 0, xmllint(xml).output);
-  assert.ok(
-    !xml.includes("\u0000") &&
-      !xml.includes("\u001b") &&
-      !xml.includes("\ufffe"),
-  );
+  assert.ok(!xml.includes("\u0000") && !xml.includes("\u001b") && !xml.includes("\ufffe"));
   assert.ok(xml.includes("\ud83d\ude00"), "valid astral characters are kept");
 });
 
@@ -245,9 +195,7 @@ test("exceptionOf: type and message from unittest tracebacks, without --buffer o
     },
   );
   assert.deepEqual(
-    exceptionOf(
-      'Traceback (most recent call last):\n  File "a.py"\nKeyError\n\nStdout:\nnoise: here\n',
-    ),
+    exceptionOf('Traceback (most recent call last):\n  File "a.py"\nKeyError\n\nStdout:\nnoise: here\n'),
     { type: "KeyError", message: "" },
   );
   const chained =
@@ -285,11 +233,7 @@ test("report data from RunResults: subtests and class-level errors become their 
   results.classList = [info];
   results.classStarted(info, 1);
   results.testStarted("app.tests.S.test_sub", 0, 1);
-  const ev = (
-    test: string,
-    outcome: OutcomeEvent["outcome"],
-    parent?: string,
-  ): OutcomeEvent => ({
+  const ev = (test: string, outcome: OutcomeEvent["outcome"], parent?: string): OutcomeEvent => ({
     type: "outcome",
     classIndex: 0,
     test,
@@ -298,14 +242,8 @@ test("report data from RunResults: subtests and class-level errors become their 
     traceback: "Traceback\nAssertionError: no\n",
     ...(parent ? { parent } : {}),
   });
-  results.outcome(
-    ev("app.tests.S.test_sub (i=1)", "failure", "app.tests.S.test_sub"),
-    1,
-  );
-  results.outcome(
-    ev("app.tests.S.test_sub (i=2)", "error", "app.tests.S.test_sub"),
-    1,
-  );
+  results.outcome(ev("app.tests.S.test_sub (i=1)", "failure", "app.tests.S.test_sub"), 1);
+  results.outcome(ev("app.tests.S.test_sub (i=2)", "error", "app.tests.S.test_sub"), 1);
   results.testStopped(
     {
       type: "testStop",
@@ -319,25 +257,12 @@ test("report data from RunResults: subtests and class-level errors become their 
   results.outcome(ev("tearDownClass (app.tests.S)", "error"), 1);
   results.classFinished(0);
   const run = buildRunData(contextFor(results));
-  assert.equal(
-    run.classes[0]!.file,
-    "app/tests.py",
-    "paths are relative to the project",
-  );
+  assert.equal(run.classes[0]!.file, "app/tests.py", "paths are relative to the project");
   const xml = junitXml(run);
   assert.equal(xmllint(xml).status, 0);
-  assert.match(
-    xml,
-    /<testcase classname="app\.tests\.S" name="test_sub \(i=1\)" time="0\.500">\s*<failure/,
-  );
-  assert.match(
-    xml,
-    /<testcase classname="app\.tests\.S" name="test_sub \(i=2\)" time="0\.500">\s*<error/,
-  );
-  assert.match(
-    xml,
-    /<testcase classname="app\.tests\.S" name="tearDownClass" time="0\.000">\s*<error/,
-  );
+  assert.match(xml, /<testcase classname="app\.tests\.S" name="test_sub \(i=1\)" time="0\.500">\s*<failure/);
+  assert.match(xml, /<testcase classname="app\.tests\.S" name="test_sub \(i=2\)" time="0\.500">\s*<error/);
+  assert.match(xml, /<testcase classname="app\.tests\.S" name="tearDownClass" time="0\.000">\s*<error/);
   assert.match(xml, /<system-out>hi\n<\/system-out>/);
 });
 
@@ -363,30 +288,15 @@ test("benchmark: the description's four lines, every number from the run", () =>
     lines[4],
     "[CONCURRENT] Breakdown: discovery 0.5s, template 1.0s, clones 0.5s, worker start 1.0s, tests 7.0s, teardown 1.0s",
   );
-  assert.equal(
-    lines[7],
-    "[CONCURRENT]   6.0s  app.tests.B (2 tests, worker 2)",
-  );
+  assert.equal(lines[7], "[CONCURRENT]   6.0s  app.tests.B (2 tests, worker 2)");
 });
 
 test("benchmark: a stored sequential measurement replaces the estimate; slower runs say so", () => {
   const run = fixtureRun();
-  const measured = benchmarkLines(
-    run,
-    benchmarkFigures(run, { seconds: 44, tests: 5, measured: "" }),
-  );
-  assert.equal(
-    measured[1],
-    "[CONCURRENT] Tests completed in 11.0s (75% faster than sequential, measured)",
-  );
-  const slow = benchmarkLines(
-    run,
-    benchmarkFigures(run, { seconds: 10, tests: 5, measured: "" }),
-  );
-  assert.equal(
-    slow[1],
-    "[CONCURRENT] Tests completed in 11.0s (10% slower than sequential, measured)",
-  );
+  const measured = benchmarkLines(run, benchmarkFigures(run, { seconds: 44, tests: 5, measured: "" }));
+  assert.equal(measured[1], "[CONCURRENT] Tests completed in 11.0s (75% faster than sequential, measured)");
+  const slow = benchmarkLines(run, benchmarkFigures(run, { seconds: 10, tests: 5, measured: "" }));
+  assert.equal(slow[1], "[CONCURRENT] Tests completed in 11.0s (10% slower than sequential, measured)");
 });
 
 test("HTML: one self-contained file whose data survives </script> in a traceback", () => {
@@ -396,11 +306,7 @@ test("HTML: one self-contained file whose data survives </script> in a traceback
   const html = renderHtml({ version: 1, generatedAt: "now", runs: [run] });
   assert.ok(!/(src|href)=["']?https?:/i.test(html), "no external resource");
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
-  assert.equal(
-    html.match(/<\/script>/g)!.length,
-    2,
-    "only the two script elements close",
-  );
+  assert.equal(html.match(/<\/script>/g)!.length, 2, "only the two script elements close");
   assert.deepEqual(extractReportData(html, "x").runs[0], run);
 });
 
@@ -409,12 +315,7 @@ function shardRun(index: number, plan: string, labels: string[]): RunData {
   run.shard = { index, total: 2, plan };
   run.classes = labels.map((l, i) =>
     classData(l, 1, i, i + 1, [
-      testData(
-        `${l}.test_a`,
-        i === 0 ? "failure" : "success",
-        {},
-        { traceback: "T\nAssertionError: x\n" },
-      ),
+      testData(`${l}.test_a`, i === 0 ? "failure" : "success", {}, { traceback: "T\nAssertionError: x\n" }),
     ]),
   );
   run.testsRun = labels.length;
@@ -434,10 +335,7 @@ test("merge: JUnit files of two shards become one, totals added, overlaps and mi
   );
   assert.deepEqual(problems, []);
   assert.equal(xmllint(merged).status, 0);
-  assert.match(
-    merged,
-    /<testsuites name="django-concurrent-test" time="11\.000" tests="3" failures="2" errors="0">/,
-  );
+  assert.match(merged, /<testsuites name="django-concurrent-test" time="11\.000" tests="3" failures="2" errors="0">/);
   assert.equal(merged.match(/<testsuite /g)!.length, 3);
 
   const overlap: string[] = [];
@@ -449,9 +347,7 @@ test("merge: JUnit files of two shards become one, totals added, overlaps and mi
     overlap,
   );
   assert.ok(
-    overlap.some((p) =>
-      p.includes("a.T2.test_a is in both 1.xml and again.xml"),
-    ),
+    overlap.some((p) => p.includes("a.T2.test_a is in both 1.xml and again.xml")),
     overlap.join("\n"),
   );
   assert.ok(overlap.some((p) => p.includes("planned differently")));
@@ -481,17 +377,10 @@ test("merge: HTML data of shards in shard order; timings keep each class's newes
     data.runs.map((r) => r.shard?.index),
     [1, 2],
   );
-  const timings = (
-    classes: Record<string, { seconds: number; updated: string }>,
-  ): string =>
+  const timings = (classes: Record<string, { seconds: number; updated: string }>): string =>
     JSON.stringify({
       version: 1,
-      classes: Object.fromEntries(
-        Object.entries(classes).map(([k, v]) => [
-          k,
-          { ...v, tests: 1, runs: 1 },
-        ]),
-      ),
+      classes: Object.fromEntries(Object.entries(classes).map(([k, v]) => [k, { ...v, tests: 1, runs: 1 }])),
     });
   const merged = JSON.parse(
     mergeTimingsFiles([
@@ -565,10 +454,7 @@ test("a class split across workers (or retried) is still one test suite with eve
   const xml = junitXml(run);
   assert.equal(xmllint(xml).status, 0);
   assert.equal(xml.match(/<testsuite /g)!.length, 1);
-  assert.match(
-    xml,
-    /<testsuite name="app\.tests\.S" tests="4" failures="0" errors="0" skipped="0"/,
-  );
+  assert.match(xml, /<testsuite name="app\.tests\.S" tests="4" failures="0" errors="0" skipped="0"/);
   assert.match(xml, /<property name="worker" value="1,2"\/>/);
 });
 
@@ -584,10 +470,6 @@ test("a report that cannot be written says so in one line and the run goes on", 
     html: null,
     benchmark: false,
   } as RunConfig;
-  for (const reporter of reportersFor(config))
-    await reporter.finish({ ...ctx, config: { ...ctx.config, ...config } });
-  assert.match(
-    err,
-    /^django-concurrent-test: could not write the JUnit XML report: ENOENT[^\n]*\n$/,
-  );
+  for (const reporter of reportersFor(config)) await reporter.finish({ ...ctx, config: { ...ctx.config, ...config } });
+  assert.match(err, /^django-concurrent-test: could not write the JUnit XML report: ENOENT[^\n]*\n$/);
 });

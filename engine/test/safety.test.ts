@@ -4,27 +4,17 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { resolveConfig } from "../src/config/resolve.ts";
 import { ConfigError, SecurityException } from "../src/errors.ts";
-import type {
-  DatabaseSettings,
-  ProjectSettings,
-} from "../src/protocol/messages.ts";
+import type { DatabaseSettings, ProjectSettings } from "../src/protocol/messages.ts";
 import { runSafetyGate } from "../src/safety/gate.ts";
 import { checkHosts, isLocalHost } from "../src/safety/hosts.ts";
 import { shown, unsafeNameReason } from "../src/safety/identifiers.ts";
-import {
-  assertTestDatabaseName,
-  looksLikeProduction,
-  namePolicy,
-} from "../src/safety/names.ts";
+import { assertTestDatabaseName, looksLikeProduction, namePolicy } from "../src/safety/names.ts";
 import { plannedNames } from "../src/safety/planned-names.ts";
 import { grantCovers } from "../src/db/mysql.ts";
 
 const OPT_IN = { DJANGO_ENABLE_CONCURRENT: "1", NO_TELEMETRY: "1" };
 
-function db(
-  overrides: Partial<DatabaseSettings> = {},
-  test: Partial<DatabaseSettings["test"]> = {},
-): DatabaseSettings {
+function db(overrides: Partial<DatabaseSettings> = {}, test: Partial<DatabaseSettings["test"]> = {}): DatabaseSettings {
   return {
     engine: "django.db.backends.postgresql",
     name: "shop",
@@ -46,10 +36,7 @@ function db(
   };
 }
 
-function project(
-  databases: Record<string, DatabaseSettings>,
-  debug = true,
-): ProjectSettings {
+function project(databases: Record<string, DatabaseSettings>, debug = true): ProjectSettings {
   return {
     debug,
     settingsModule: "shop.settings",
@@ -59,12 +46,7 @@ function project(
   };
 }
 
-function gate(
-  settings: ProjectSettings,
-  env: NodeJS.ProcessEnv = OPT_IN,
-  settingsConfig: unknown = null,
-  workers = 4,
-) {
+function gate(settings: ProjectSettings, env: NodeJS.ProcessEnv = OPT_IN, settingsConfig: unknown = null, workers = 4) {
   const config = resolveConfig({
     cli: { workers },
     labels: [],
@@ -78,10 +60,7 @@ function refusal(fn: () => unknown): string {
   try {
     fn();
   } catch (error) {
-    assert.ok(
-      error instanceof SecurityException || error instanceof ConfigError,
-      String(error),
-    );
+    assert.ok(error instanceof SecurityException || error instanceof ConfigError, String(error));
     assert.ok(!error.message.includes("\n"), "a refusal is one line");
     return error.message;
   }
@@ -91,9 +70,7 @@ function refusal(fn: () => unknown): string {
 test("a development project passes the gate", () => {
   assert.doesNotThrow(() => gate(project({ default: db() })));
   assert.doesNotThrow(() => gate(project({ default: db({ host: "" }) })));
-  assert.doesNotThrow(() =>
-    gate(project({ default: db({ host: "/var/run/postgresql" }) })),
-  );
+  assert.doesNotThrow(() => gate(project({ default: db({ host: "/var/run/postgresql" }) })));
 });
 
 test("opt-in: DJANGO_ENABLE_CONCURRENT accepts 1/true/yes in any case and the settings key", () => {
@@ -105,16 +82,10 @@ test("opt-in: DJANGO_ENABLE_CONCURRENT accepts 1/true/yes in any case and the se
       }),
     );
   }
-  assert.doesNotThrow(() =>
-    gate(project({ default: db() }), { NO_TELEMETRY: "1" }, { enabled: true }),
-  );
+  assert.doesNotThrow(() => gate(project({ default: db() }), { NO_TELEMETRY: "1" }, { enabled: true }));
   for (const value of ["0", "false", "", "maybe"]) {
     const message = refusal(() =>
-      gate(
-        project({ default: db() }),
-        { ...OPT_IN, DJANGO_ENABLE_CONCURRENT: value },
-        { enabled: true },
-      ),
+      gate(project({ default: db() }), { ...OPT_IN, DJANGO_ENABLE_CONCURRENT: value }, { enabled: true }),
     );
     assert.match(message, /DJANGO_ENABLE_CONCURRENT is ".*" \(it overrides/);
   }
@@ -126,19 +97,12 @@ test("opt-in: DJANGO_ENABLE_CONCURRENT accepts 1/true/yes in any case and the se
 
 test("opt-in: NO_TELEMETRY must be exactly 1", () => {
   assert.match(
-    refusal(() =>
-      gate(project({ default: db() }), { DJANGO_ENABLE_CONCURRENT: "1" }),
-    ),
+    refusal(() => gate(project({ default: db() }), { DJANGO_ENABLE_CONCURRENT: "1" })),
     /NO_TELEMETRY is not set/,
   );
   for (const value of ["0", "true", "yes", " 1"]) {
-    const message = refusal(() =>
-      gate(project({ default: db() }), { ...OPT_IN, NO_TELEMETRY: value }),
-    );
-    assert.equal(
-      message,
-      `NO_TELEMETRY=1 is required: NO_TELEMETRY is ${JSON.stringify(value)}`,
-    );
+    const message = refusal(() => gate(project({ default: db() }), { ...OPT_IN, NO_TELEMETRY: value }));
+    assert.equal(message, `NO_TELEMETRY=1 is required: NO_TELEMETRY is ${JSON.stringify(value)}`);
   }
 });
 
@@ -169,30 +133,17 @@ test("production patterns are case-insensitive, cover NAME, TEST NAME and clones
   ]) {
     assert.ok(looksLikeProduction(name, "postgresql", policy), name);
   }
-  for (const name of [
-    "test_shop",
-    "product",
-    "shop_products",
-    "delivery",
-    "shop_livestock",
-  ]) {
+  for (const name of ["test_shop", "product", "shop_products", "delivery", "shop_livestock"]) {
     assert.ok(!looksLikeProduction(name, "postgresql", policy), name);
   }
-  assert.ok(
-    looksLikeProduction("/srv/data/prod_shop.sqlite3", "sqlite", policy),
-  );
-  assert.ok(
-    looksLikeProduction("test_shop_live_3", "postgresql", policy),
-    "a clone of a production-like name",
-  );
+  assert.ok(looksLikeProduction("/srv/data/prod_shop.sqlite3", "sqlite", policy));
+  assert.ok(looksLikeProduction("test_shop_live_3", "postgresql", policy), "a clone of a production-like name");
   assert.equal(
     refusal(() => gate(project({ default: db({ name: "shop_prod" }) }))),
     'production database prohibited: DATABASES["default"] NAME "shop_prod" matches the production pattern /_prod$/',
   );
   assert.match(
-    refusal(() =>
-      gate(project({ default: db({}, { name: "test_shop_live" }) })),
-    ),
+    refusal(() => gate(project({ default: db({}, { name: "test_shop_live" }) }))),
     /TEST NAME "test_shop_live" matches the production pattern \/_live\$\//,
   );
   // User patterns add to the built-in ones; an empty list removes nothing.
@@ -212,11 +163,7 @@ test("production patterns are case-insensitive, cover NAME, TEST NAME and clones
     ),
     /NAME "shop_eu" matches the production pattern \/_eu\$\//,
   );
-  assert.throws(
-    () =>
-      gate(project({ default: db() }), OPT_IN, { production_patterns: ["(["] }),
-    ConfigError,
-  );
+  assert.throws(() => gate(project({ default: db() }), OPT_IN, { production_patterns: ["(["] }), ConfigError);
 });
 
 test("created names must look like test databases; user test patterns extend the list", () => {
@@ -225,17 +172,10 @@ test("created names must look like test databases; user test patterns extend the
     refusal(() => gate(settings)),
     'DATABASES["default"] TEST NAME "shop_tests" matches no test database pattern',
   );
-  assert.doesNotThrow(() =>
-    gate(settings, OPT_IN, { test_patterns: ["_tests$"] }),
-  );
+  assert.doesNotThrow(() => gate(settings, OPT_IN, { test_patterns: ["_tests$"] }));
   // The engine's own clone suffix keeps a *_test name a test name.
-  assert.doesNotThrow(() =>
-    assertTestDatabaseName("shop_test_12", "postgresql", namePolicy()),
-  );
-  assert.throws(
-    () => assertTestDatabaseName("shop_12", "postgresql", namePolicy()),
-    SecurityException,
-  );
+  assert.doesNotThrow(() => assertTestDatabaseName("shop_test_12", "postgresql", namePolicy()));
+  assert.throws(() => assertTestDatabaseName("shop_12", "postgresql", namePolicy()), SecurityException);
 });
 
 test("sanitization refuses hostile characters and over-long names, naming the character", () => {
@@ -249,40 +189,23 @@ test("sanitization refuses hostile characters and over-long names, naming the ch
     ["test_a\0b", /a NUL byte \(U\+0000\) at position 7/],
     ["test_a\nb", /a control character \(U\+000A\)/],
     ["test_a\u007fb", /a control character \(U\+007F\)/],
-    [
-      "t\u0435st_shop",
-      /non-ASCII character U\+0435 \(a possible look-alike\) at position 2/,
-    ],
+    ["t\u0435st_shop", /non-ASCII character U\+0435 \(a possible look-alike\) at position 2/],
     ["test_shop\u200b", /non-ASCII character U\+200B/],
     ["test_shop\uff1b", /non-ASCII character U\+FF1B/],
     ["-test_shop", /starts with "-"/],
     ["", /it is empty/],
     ["test_" + "x".repeat(59), /it is 64 bytes long; PostgreSQL allows 63/],
   ];
-  for (const [name, reason] of cases)
-    assert.match(
-      unsafeNameReason(name, "postgresql") ?? "",
-      reason,
-      shown(name),
-    );
+  for (const [name, reason] of cases) assert.match(unsafeNameReason(name, "postgresql") ?? "", reason, shown(name));
   assert.equal(unsafeNameReason("test_" + "x".repeat(58), "postgresql"), null);
   assert.equal(unsafeNameReason("test_" + "x".repeat(59), "mysql"), null);
   assert.match(
     unsafeNameReason("test_" + "x".repeat(60), "mysql") ?? "",
     /65 characters long; MySQL\/MariaDB allows 64/,
   );
-  assert.equal(
-    unsafeNameReason("/home/ana/My Projects/test_shop.sqlite3", "sqlite"),
-    null,
-  );
-  assert.match(
-    unsafeNameReason("/tmp/test_a'b.sqlite3", "sqlite") ?? "",
-    /file name contains a single quote/,
-  );
-  assert.match(
-    unsafeNameReason("/tmp/test_a\0.sqlite3", "sqlite") ?? "",
-    /NUL byte/,
-  );
+  assert.equal(unsafeNameReason("/home/ana/My Projects/test_shop.sqlite3", "sqlite"), null);
+  assert.match(unsafeNameReason("/tmp/test_a'b.sqlite3", "sqlite") ?? "", /file name contains a single quote/);
+  assert.match(unsafeNameReason("/tmp/test_a\0.sqlite3", "sqlite") ?? "", /NUL byte/);
   // Messages stay on one readable line.
   assert.equal(shown("a\0b\u200bc\n"), '"a\\u0000b\\u{200b}c\\n"');
 });
@@ -291,22 +214,13 @@ test("the length limit includes the clone suffix of the highest worker", () => {
   // Templates are <test name>_<hash>, shortened to leave room for "_999"; more slots overflow.
   const name = "test_" + "x".repeat(57); // 62 bytes, the template base is cut to 48
   const base = name.slice(0, 48);
-  assert.doesNotThrow(() =>
-    gate(project({ default: db({}, { name }) }), OPT_IN, null, 999),
-  );
+  assert.doesNotThrow(() => gate(project({ default: db({}, { name }) }), OPT_IN, null, 999));
   assert.equal(
-    refusal(() =>
-      gate(project({ default: db({}, { name }) }), OPT_IN, null, 1000),
-    ),
+    refusal(() => gate(project({ default: db({}, { name }) }), OPT_IN, null, 1000)),
     `unsafe database name "${base}_<hash>_1000" (DATABASES["default"] clone for worker 1000): it is 64 bytes long; PostgreSQL allows 63`,
   );
-  const maria = db(
-    { vendor: "mysql", engine: "django.db.backends.mysql" },
-    { name: name + "yy" },
-  );
-  assert.doesNotThrow(() =>
-    gate(project({ default: maria }), OPT_IN, null, 999),
-  );
+  const maria = db({ vendor: "mysql", engine: "django.db.backends.mysql" }, { name: name + "yy" });
+  assert.doesNotThrow(() => gate(project({ default: maria }), OPT_IN, null, 999));
   assert.match(
     refusal(() => gate(project({ default: maria }), OPT_IN, null, 1000)),
     /it is 65 characters long; MySQL\/MariaDB allows 64/,
@@ -324,9 +238,7 @@ test("planned names: Django's test name, one clone per worker, none for mirrors,
       host: null,
     }),
   });
-  const names = plannedNames(settings, 2).map(
-    (p) => `${p.where}=${p.display ?? p.name}`,
-  );
+  const names = plannedNames(settings, 2).map((p) => `${p.where}=${p.display ?? p.name}`);
   assert.deepEqual(names, [
     'DATABASES["default"] NAME=shop',
     'DATABASES["default"] test database name=test_shop',
@@ -374,13 +286,7 @@ test("host guard: loopback and unix sockets pass, anything else needs allowed_ho
   );
   assert.doesNotThrow(() => checkHosts(remote, ["DB.example.com"], {}));
   assert.match(
-    refusal(() =>
-      checkHosts(
-        project({ default: db({ host: "127.0.0.1,10.1.1.1" }) }),
-        [],
-        {},
-      ),
-    ),
+    refusal(() => checkHosts(project({ default: db({ host: "127.0.0.1,10.1.1.1" }) }), [], {})),
     /"10.1.1.1"/,
   );
   assert.match(
@@ -392,9 +298,7 @@ test("host guard: loopback and unix sockets pass, anything else needs allowed_ho
     /from PGHOST \(used because DATABASES\["default"\] HOST is empty\)/,
   );
   assert.match(
-    refusal(() =>
-      checkHosts(project({ default: db() }), [], { PGHOSTADDR: "10.3.3.3" }),
-    ),
+    refusal(() => checkHosts(project({ default: db() }), [], { PGHOSTADDR: "10.3.3.3" })),
     /from PGHOSTADDR/,
   );
   const maria = db({
@@ -403,19 +307,14 @@ test("host guard: loopback and unix sockets pass, anything else needs allowed_ho
     host: "",
   });
   assert.match(
-    refusal(() =>
-      checkHosts(project({ default: maria }), [], { MYSQL_HOST: "10.4.4.4" }),
-    ),
+    refusal(() => checkHosts(project({ default: maria }), [], { MYSQL_HOST: "10.4.4.4" })),
     /from MYSQL_HOST/,
   );
   assert.doesNotThrow(() => checkHosts(project({ default: maria }), [], {}));
 });
 
 test("the gate's order: opt-in, DEBUG, hosts, then names", () => {
-  const everythingWrong = project(
-    { default: db({ name: "prod_shop", host: "db.example.com" }) },
-    false,
-  );
+  const everythingWrong = project({ default: db({ name: "prod_shop", host: "db.example.com" }) }, false);
   assert.match(
     refusal(() => gate(everythingWrong, { NO_TELEMETRY: "1" })),
     /DJANGO_ENABLE_CONCURRENT/,
@@ -441,14 +340,10 @@ test("the gate's order: opt-in, DEBUG, hosts, then names", () => {
 
 test("a production database is never the TEST TEMPLATE a test database is copied from", () => {
   assert.equal(
-    refusal(() =>
-      gate(project({ default: db({}, { template: "shop_live" }) })),
-    ),
+    refusal(() => gate(project({ default: db({}, { template: "shop_live" }) }))),
     'production database prohibited: DATABASES["default"] TEST TEMPLATE "shop_live" matches the production pattern /_live$/',
   );
-  assert.doesNotThrow(() =>
-    gate(project({ default: db({}, { template: "template_postgis" }) })),
-  );
+  assert.doesNotThrow(() => gate(project({ default: db({}, { template: "template_postgis" }) })));
 });
 
 test("MySQL schema grant patterns: % and _ are wildcards unless escaped", () => {

@@ -1,23 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ClassKind, TestClassInfo } from "../src/protocol/messages.ts";
-import {
-  planWork,
-  RecordIndexes,
-  WorkQueue,
-  type WorkItem,
-} from "../src/scheduler.ts";
+import { planWork, RecordIndexes, WorkQueue, type WorkItem } from "../src/scheduler.ts";
 import { makeTimings, type ClassTiming } from "../src/timings.ts";
 
 let nextIndex = 0;
-function cls(
-  label: string,
-  kind: ClassKind,
-  tests: number,
-  extra: Partial<TestClassInfo> = {},
-): TestClassInfo {
-  const databases =
-    kind === "SimpleTestCase" || kind === "unittest" ? [] : ["default"];
+function cls(label: string, kind: ClassKind, tests: number, extra: Partial<TestClassInfo> = {}): TestClassInfo {
+  const databases = kind === "SimpleTestCase" || kind === "unittest" ? [] : ["default"];
   return {
     index: nextIndex++,
     label,
@@ -42,16 +31,10 @@ function timingsOf(seconds: Record<string, [number, number]>) {
 }
 
 const labels = (items: WorkItem[]): string[] =>
-  items.map(
-    (i) => i.record.label + (i.part ? `[${i.part.number}/${i.part.of}]` : ""),
-  );
+  items.map((i) => i.record.label + (i.part ? `[${i.part.number}/${i.part.of}]` : ""));
 
 test("longest expected first, from stored timings", () => {
-  const classes = [
-    cls("a.Short", "TestCase", 3),
-    cls("a.Long", "TestCase", 3),
-    cls("a.Mid", "TestCase", 3),
-  ];
+  const classes = [cls("a.Short", "TestCase", 3), cls("a.Long", "TestCase", 3), cls("a.Mid", "TestCase", 3)];
   const timings = timingsOf({
     "a.Short": [1, 3],
     "a.Long": [9, 3],
@@ -88,12 +71,7 @@ test("every TestCase is handed out before any class that writes outside a transa
     "a.SimpleWithDb": [30, 1],
   });
   const plan = planWork(classes, timings, { workers: 2, order: "expected" });
-  assert.deepEqual(labels(plan), [
-    "a.Case",
-    "a.Tx",
-    "a.Live",
-    "a.SimpleWithDb",
-  ]);
+  assert.deepEqual(labels(plan), ["a.Case", "a.Tx", "a.Live", "a.SimpleWithDb"]);
 });
 
 test("classes without databases fill in: big ones start early, small ones end the run", () => {
@@ -110,36 +88,20 @@ test("classes without databases fill in: big ones start early, small ones end th
     "a.SmallPure": [2, 1],
   });
   const plan = planWork(classes, timings, { workers: 4, order: "expected" });
-  assert.deepEqual(labels(plan), [
-    "a.BigPure",
-    "a.Case",
-    "a.Tx",
-    "a.SmallPure",
-  ]);
+  assert.deepEqual(labels(plan), ["a.BigPure", "a.Case", "a.Tx", "a.SmallPure"]);
 });
 
 test("a splittable class that would be the tail is cut into consecutive parts", () => {
   const big = cls("a.Big", "SimpleTestCase", 10, { splittable: true });
-  const classes = [
-    big,
-    cls("a.Other", "TestCase", 2),
-    cls("a.Third", "TestCase", 2),
-  ];
+  const classes = [big, cls("a.Other", "TestCase", 2), cls("a.Third", "TestCase", 2)];
   const timings = timingsOf({
     "a.Big": [20, 10],
     "a.Other": [5, 2],
     "a.Third": [5, 2],
   });
   const indexes = new RecordIndexes(classes);
-  const plan = planWork(
-    classes,
-    timings,
-    { workers: 2, order: "expected" },
-    indexes,
-  );
-  const parts = plan
-    .filter((i) => i.info === big)
-    .sort((a, b) => a.part!.number - b.part!.number);
+  const plan = planWork(classes, timings, { workers: 2, order: "expected" }, indexes);
+  const parts = plan.filter((i) => i.info === big).sort((a, b) => a.part!.number - b.part!.number);
   // Fair share 15 s per worker; parts of at most half of it: 20 s in 3 parts.
   assert.equal(parts.length, 3);
   assert.deepEqual(
@@ -185,10 +147,7 @@ test("one worker never splits; a one-test class never splits", () => {
     cls("a.One", "SimpleTestCase", 1, { splittable: true }),
   ];
   const timings = timingsOf({ "a.Big": [20, 10], "a.One": [50, 1] });
-  assert.equal(
-    planWork(classes, timings, { workers: 1, order: "expected" }).length,
-    2,
-  );
+  assert.equal(planWork(classes, timings, { workers: 1, order: "expected" }).length, 2);
   const plan = planWork(classes, timings, { workers: 8, order: "expected" });
   assert.equal(plan.filter((i) => i.info.label === "a.One").length, 1);
 });
@@ -213,10 +172,7 @@ test("a retry goes to the head of the queue with the unfinished tests and an ind
   const classes = [cls("a.A", "TestCase", 3), cls("a.B", "TestCase", 1)];
   const timings = timingsOf({});
   const indexes = new RecordIndexes(classes);
-  const queue = new WorkQueue(
-    planWork(classes, timings, { workers: 2, order: "discovery" }, indexes),
-    indexes,
-  );
+  const queue = new WorkQueue(planWork(classes, timings, { workers: 2, order: "discovery" }, indexes), indexes);
   const first = queue.next()!;
   const retry = queue.retry(first, first.info.tests.slice(1), timings);
   assert.equal(queue.next(), retry);
@@ -277,8 +233,5 @@ test("on an uneven suite the planned order shrinks the tail against discovery or
   const before = makespan(discovery, 4);
   const after = makespan(planned, 4);
   assert.ok(after < before, `${after} < ${before}`);
-  assert.ok(
-    after <= Math.max(12, total / 4) + 1,
-    `planned makespan ${after} close to the bound`,
-  );
+  assert.ok(after <= Math.max(12, total / 4) + 1, `planned makespan ${after} close to the bound`);
 });

@@ -1,11 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  mkdirSync,
-} from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
@@ -20,12 +14,7 @@ import {
   timingsPath,
 } from "../src/timings.ts";
 
-function info(
-  index: number,
-  label: string,
-  tests: number,
-  kind: TestClassInfo["kind"] = "TestCase",
-): TestClassInfo {
+function info(index: number, label: string, tests: number, kind: TestClassInfo["kind"] = "TestCase"): TestClassInfo {
   return {
     index,
     label,
@@ -67,14 +56,8 @@ test("no file: estimates come from the test count and the class kind", async () 
     const small = estimateSeconds(timings, info(0, "a.A", 2));
     const big = estimateSeconds(timings, info(1, "a.B", 20));
     assert.ok(big > small);
-    const tx = estimateSeconds(
-      timings,
-      info(2, "a.C", 2, "TransactionTestCase"),
-    );
-    assert.ok(
-      tx > small,
-      "a TransactionTestCase test costs more than a TestCase test",
-    );
+    const tx = estimateSeconds(timings, info(2, "a.C", 2, "TransactionTestCase"));
+    assert.ok(tx > small, "a TransactionTestCase test costs more than a TestCase test");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -99,10 +82,7 @@ test("save then load: stored seconds win over the estimate, scaled by the test c
     assert.equal(data.classes["app.tests.Slow"].tests, 4);
     const timings = await loadTimings(dir);
     assert.equal(estimateSeconds(timings, slow), 8);
-    assert.equal(
-      estimateSeconds(timings, { ...slow, tests: slow.tests.slice(0, 2) }),
-      4,
-    );
+    assert.equal(estimateSeconds(timings, { ...slow, tests: slow.tests.slice(0, 2) }), 4);
     assert.equal(estimateSeconds(timings, fast), 0.4);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -125,10 +105,7 @@ test("a later run merges: other classes are kept, the same class is smoothed", a
     const data = JSON.parse(readFileSync(timingsPath(dir), "utf8"));
     assert.equal(data.classes["app.tests.B"].seconds, 2);
     assert.equal(data.classes["app.tests.A"].runs, 2);
-    assert.ok(
-      data.classes["app.tests.A"].seconds > 1 &&
-        data.classes["app.tests.A"].seconds < 2,
-    );
+    assert.ok(data.classes["app.tests.A"].seconds > 1 && data.classes["app.tests.A"].seconds < 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -162,10 +139,7 @@ test("a corrupt or foreign file is ignored, and replaced on save", async () => {
     mkdirSync(path.dirname(timingsPath(dir)), { recursive: true });
     writeFileSync(timingsPath(dir), "{not json");
     assert.deepEqual((await loadTimings(dir)).classes, {});
-    writeFileSync(
-      timingsPath(dir),
-      JSON.stringify({ version: 99, classes: { x: { seconds: 1, tests: 1 } } }),
-    );
+    writeFileSync(timingsPath(dir), JSON.stringify({ version: 99, classes: { x: { seconds: 1, tests: 1 } } }));
     assert.deepEqual((await loadTimings(dir)).classes, {});
     await saveTimings(dir, resultsWith([[info(0, "a.A", 1), 100]]));
     assert.deepEqual(Object.keys((await loadTimings(dir)).classes), ["a.A"]);
@@ -182,10 +156,7 @@ test("unknown classes borrow the median seconds per test of measured classes of 
     const unknown = info(1, "a.New", 10, "TransactionTestCase");
     const timings = await loadTimings(dir, [measured, unknown]);
     assert.equal(timings.perTest.TransactionTestCase, 1);
-    assert.notEqual(
-      timings.perTest.TransactionTestCase,
-      DEFAULT_SECONDS_PER_TEST.TransactionTestCase,
-    );
+    assert.notEqual(timings.perTest.TransactionTestCase, DEFAULT_SECONDS_PER_TEST.TransactionTestCase);
     assert.ok(Math.abs(estimateSeconds(timings, unknown) - 10) < 0.1);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,9 @@ and tears the templates down. Under ``manage.py test`` the runner's own process 
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import functools
 import inspect
 import itertools
 import json
@@ -19,6 +21,7 @@ import sys
 import traceback
 import unittest
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from .protocol import PROTOCOL_VERSION, Channel, ChannelClosed, Message
@@ -41,19 +44,42 @@ def _kind(test_class: type) -> str:
 
     for kind in (LiveServerTestCase, TestCase, TransactionTestCase, SimpleTestCase):
         if issubclass(test_class, kind):
-            return kind.__name__
+            return str(kind.__name__)
     if issubclass(test_class, unittest.loader._FailedTest):  # type: ignore[attr-defined]
         return "FailedTest"
     return "unittest"
 
 
+@functools.cache
+def _class_lines(path: str) -> dict[str, int]:
+    """Qualified class name -> line, parsing each module once (inspect re-parses per class)."""
+    try:
+        tree = ast.parse(Path(path).read_bytes(), path)
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    lines: dict[str, int] = {}
+
+    def walk(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                name = prefix + child.name
+                lines.setdefault(name, child.lineno)
+                walk(child, name + ".")
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                walk(child, prefix + child.name + ".<locals>.")
+
+    walk(tree, "")
+    return lines
+
+
 def _source(test_class: type) -> tuple[str | None, int | None]:
     try:
         path = inspect.getsourcefile(test_class)
-        _, line = inspect.getsourcelines(test_class)
-    except (OSError, TypeError):
+    except TypeError:
         return None, None
-    return (os.path.relpath(path, os.getcwd()) if path else None), line
+    if not path:
+        return None, None
+    return os.path.relpath(path, os.getcwd()), _class_lines(path).get(test_class.__qualname__)
 
 
 def make_runner(options: dict[str, Any]) -> Any:
@@ -84,8 +110,10 @@ def build_groups(runner: Any, labels: list[str]) -> tuple[Any, list[unittest.Tes
 
     runner.parallel = 0  # never let build_suite wrap the suite for Django's own pool
     suite = runner.build_suite(labels or None)
-    groups = [unittest.TestSuite(list(tests)) for _, tests in itertools.groupby(
-        iter_test_cases(suite), type)]
+    groups = [
+        unittest.TestSuite(list(tests))
+        for _, tests in itertools.groupby(iter_test_cases(suite), type)
+    ]
     return suite, groups
 
 
@@ -125,7 +153,7 @@ def _splittable(test_class: type, databases: set[str]) -> bool:
 def describe_group(index: int, group: unittest.TestSuite) -> Message:
     from django.db import connections
 
-    tests = list(group)
+    tests: list[Any] = list(group)
     test_class = type(tests[0])
     databases = getattr(tests[0], "databases", None) or set()
     if databases == "__all__":
@@ -140,9 +168,16 @@ def describe_group(index: int, group: unittest.TestSuite) -> Message:
         "databases": sorted(databases),
         "serializedRollback": bool(getattr(tests[0], "serialized_rollback", False)),
         "splittable": _splittable(test_class, set(databases)),
-        "tests": [{"id": t.id(), "description": unittest.TextTestResult.getDescription(
-            _Describer, t)} for t in tests],  # type: ignore[arg-type]
+        "tests": [
+            {"id": t.id(), "description": _describe(t)}
+            for t in tests
+        ],
     }
+
+
+def _describe(test: Any) -> str:
+    """unittest's own description: str(test) plus the docstring's first line."""
+    return str(unittest.TextTestResult.getDescription(_Describer, test))  # type: ignore[arg-type]
 
 
 class _Describer:
@@ -152,9 +187,14 @@ class _Describer:
 
 
 class Bridge:
-    def __init__(self, channel: Channel, runner: Any = None, labels: list[str] | None = None,
-                 runner_options: dict[str, Any] | None = None,
-                 engine_pid: int | None = None) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        runner: Any = None,
+        labels: list[str] | None = None,
+        runner_options: dict[str, Any] | None = None,
+        engine_pid: int | None = None,
+    ) -> None:
         self.channel = channel
         self.engine_pid = engine_pid
         self.runner = runner
@@ -172,26 +212,29 @@ class Bridge:
     def hello(self) -> None:
         import django
 
-        self.channel.send({
-            "type": "hello",
-            "role": "bridge",
-            "protocol": PROTOCOL_VERSION,
-            "pid": os.getpid(),
-            "python": sys.executable,
-            "pythonVersion": list(sys.version_info[:2]),
-            "sysPath": [p for p in sys.path if p],
-            "djangoVersion": django.get_version(),
-            "cwd": os.getcwd(),
-            "settings": inspect_settings(),
-            "runnerOptions": self.runner_options,
-            "labels": self.labels,
-        })
+        self.channel.send(
+            {
+                "type": "hello",
+                "role": "bridge",
+                "protocol": PROTOCOL_VERSION,
+                "pid": os.getpid(),
+                "python": sys.executable,
+                "pythonVersion": list(sys.version_info[:2]),
+                "sysPath": [p for p in sys.path if p],
+                "djangoVersion": django.get_version(),
+                "cwd": os.getcwd(),
+                "settings": inspect_settings(),
+                "runnerOptions": self.runner_options,
+                "labels": self.labels,
+            }
+        )
 
     @contextlib.contextmanager
     def forwarding_signals(self) -> Iterator[None]:
         """Ctrl-C and SIGTERM go to the engine, which stops the workers and drops the clones
         before anything exits (a terminal signals the whole process group, so the engine may
         get a signal twice at once; it counts that as one)."""
+
         def forward(signum: int, _frame: Any) -> None:
             if self.engine_pid:
                 try:
@@ -253,19 +296,27 @@ class Bridge:
             return False
         handler = handlers.get(kind)
         if handler is None:
-            self.channel.send({"type": "error", "phase": kind,
-                               "message": f"unknown message type {kind!r}", "traceback": ""})
+            self.channel.send(
+                {
+                    "type": "error",
+                    "phase": kind,
+                    "message": f"unknown message type {kind!r}",
+                    "traceback": "",
+                }
+            )
             return True
         try:
             handler(message)
         except Exception as exc:
-            self.channel.send({
-                "type": "error",
-                "phase": kind,
-                "message": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(),
-            })
-        return kind != "teardown"
+            self.channel.send(
+                {
+                    "type": "error",
+                    "phase": kind,
+                    "message": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc(),
+                }
+            )
+        return bool(kind != "teardown")
 
     def _discover(self, message: Message) -> None:
         from django.test.utils import setup_test_environment
@@ -275,13 +326,15 @@ class Bridge:
         setup_test_environment(debug=runner.debug_mode)
         suite, self.groups = build_groups(runner, message["labels"])
         self.databases = runner.get_databases(suite)
-        self.channel.send({
-            "type": "discovered",
-            "classes": [describe_group(i, g) for i, g in enumerate(self.groups)],
-            "databases": sorted(self.databases),
-            "serializedAliases": sorted(a for a, s in self.databases.items() if s),
-            "shuffleSeed": runner.shuffle_seed,
-        })
+        self.channel.send(
+            {
+                "type": "discovered",
+                "classes": [describe_group(i, g) for i, g in enumerate(self.groups)],
+                "databases": sorted(self.databases),
+                "serializedAliases": sorted(a for a, s in self.databases.items() if s),
+                "shuffleSeed": runner.shuffle_seed,
+            }
+        )
 
     def _fingerprint(self, message: Message) -> None:
         from .fingerprint import fingerprint
@@ -302,8 +355,12 @@ class Bridge:
             # The engine made (or found) every template and drops them itself.
             self.engine_owns_databases = True
             self.old_config, migrations = setup_planned(
-                message["plan"], set(self.databases), serialized, self.runner.verbosity,
-                self.runner.debug_sql)
+                message["plan"],
+                set(self.databases),
+                serialized,
+                self.runner.verbosity,
+                self.runner.debug_sql,
+            )
         else:
             self.old_config = setup_databases(
                 self.runner.verbosity,
@@ -353,10 +410,14 @@ class Bridge:
                 action = "Preserving" if message.get("keepdb") else "Destroying"
                 for connection, _old_name, destroy in self.old_config if verbosity >= 1 else ():
                     if destroy:
-                        sys.stderr.write(f"{action} test database for alias '{connection.alias}'...\n")
+                        alias = connection.alias
+                        sys.stderr.write(f"{action} test database for alias '{alias}'...\n")
                 verbosity = 0
-            teardown_databases(self.old_config, verbosity=verbosity,
-                               keepdb=bool(message.get("keepdb")) or self.engine_owns_databases)
+            teardown_databases(
+                self.old_config,
+                verbosity=verbosity,
+                keepdb=bool(message.get("keepdb")) or self.engine_owns_databases,
+            )
             self.old_config = None
         try:
             teardown_test_environment()
@@ -379,11 +440,15 @@ class Bridge:
             slot = self.children.pop(pid)
             code = os.waitstatus_to_exitcode(status)
             try:
-                self.channel.send({
-                    "type": "workerExited", "slot": slot, "pid": pid,
-                    "code": code if code >= 0 else None,
-                    "signal": -code if code < 0 else None,
-                })
+                self.channel.send(
+                    {
+                        "type": "workerExited",
+                        "slot": slot,
+                        "pid": pid,
+                        "code": code if code >= 0 else None,
+                        "signal": -code if code < 0 else None,
+                    }
+                )
             except OSError:
                 pass
 

@@ -30,7 +30,7 @@ _refused = False
 
 @dataclass(frozen=True)
 class Delay:
-    """One injected sleep (or a skipped one: seconds == 0 is not recorded)."""
+    """One injected sleep (delay points that drew no sleep are not recorded)."""
 
     lane: str
     point: str  # "view", "before query" or "after query"

@@ -143,7 +143,8 @@ def _alias_parts(primary: str, aliases: list[str]) -> dict[str, Any]:
 
     config = connections[primary].settings_dict
     options = {
-        k: v for k, v in (config.get("OPTIONS") or {}).items()
+        k: v
+        for k, v in (config.get("OPTIONS") or {}).items()
         if not any(word in k.lower() for word in _SECRET_OPTION_WORDS)
     }
     parts: dict[str, Any] = {
@@ -176,15 +177,17 @@ def fingerprint(aliases: Collection[str]) -> list[dict[str, Any]]:
         parts = {**shared, "database": _alias_parts(primary, list(group_aliases))}
         test_name = connection.creation._get_test_db_name()
         in_memory = connection.vendor == "sqlite" and connection.creation.is_in_memory_db(test_name)
-        groups.append({
-            "alias": primary,
-            "aliases": list(group_aliases),
-            "mirrors": sorted(a for a, target in mirrored.items() if target in group_aliases),
-            "vendor": connection.vendor,
-            "testName": str(test_name),
-            "inMemory": bool(in_memory),
-            "hash": _hash(parts),
-            # Digests per part, so -v 3 can show what changed between two runs.
-            "parts": {key: _hash({key: value}) for key, value in parts.items()},
-        })
+        groups.append(
+            {
+                "alias": primary,
+                "aliases": list(group_aliases),
+                "mirrors": sorted(a for a, target in mirrored.items() if target in group_aliases),
+                "vendor": connection.vendor,
+                "testName": str(test_name),
+                "inMemory": bool(in_memory),
+                "hash": _hash(parts),
+                # Digests per part, so -v 3 can show what changed between two runs.
+                "parts": {key: _hash({key: value}) for key, value in parts.items()},
+            }
+        )
     return groups

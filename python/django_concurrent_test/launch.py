@@ -26,10 +26,14 @@ def find_node() -> tuple[str | None, str]:
     """Return (node executable, "") or (None, why not)."""
     node = os.environ.get(NODE_ENV) or shutil.which("node")
     if not node:
-        return None, "no Node.js runtime on PATH (install Node >= 20 or set DJANGO_CONCURRENT_TEST_NODE)"
+        return (
+            None,
+            "no Node.js runtime on PATH (install Node >= 20 or set DJANGO_CONCURRENT_TEST_NODE)",
+        )
     try:
-        version = subprocess.run([node, "--version"], capture_output=True, text=True,
-                                 timeout=10, check=True).stdout.strip()
+        version = subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
         major = int(version.lstrip("v").split(".")[0])
     except (OSError, subprocess.SubprocessError, ValueError):
         return None, f"could not run {node} --version"
@@ -46,10 +50,14 @@ def engine_env() -> dict[str, str]:
     return env
 
 
-def run_engine_with_bridge(node: str, runner: Any, labels: list[str],
-                           options: dict[str, Any],
-                           make_bridge: Callable[[Channel, int], Bridge] | None = None,
-                           output: IO[bytes] | None = None) -> tuple[int, str | None]:
+def run_engine_with_bridge(
+    node: str,
+    runner: Any,
+    labels: list[str],
+    options: dict[str, Any],
+    make_bridge: Callable[[Channel, int], Bridge] | None = None,
+    output: IO[bytes] | None = None,
+) -> tuple[int, str | None]:
     """Start the engine and serve as its bridge until it is done (``make_bridge``: another
     flavour of bridge, e.g. pytest's; ``output``: where the engine's own output goes instead
     of this process's stdout and stderr).
@@ -69,8 +77,13 @@ def run_engine_with_bridge(node: str, runner: Any, labels: list[str],
     if make_bridge is not None:
         bridge = make_bridge(Channel(ours), process.pid)
     else:
-        bridge = Bridge(Channel(ours), runner=runner, labels=labels, runner_options=options,
-                        engine_pid=process.pid)
+        bridge = Bridge(
+            Channel(ours),
+            runner=runner,
+            labels=labels,
+            runner_options=options,
+            engine_pid=process.pid,
+        )
     try:
         bridge.serve()
     finally:

@@ -31,7 +31,7 @@ class RaceConditionMiddleware:
     def __call__(self, request: Any) -> Any:
         config = race_config()
         # Checked per request too: a handler can outlive teardown_test_environment().
-        if not config.enabled or not in_test_environment() or not config.covers(request.path):
+        if not config.enabled or not in_test_environment() or not config.covers(request.path_info):
             return self.get_response(request)
         lane = current_lane(config)
         if lane is None:

@@ -6,7 +6,6 @@ Marked as a unittest module (``__unittest``) so its wrapper frame stays out of t
 from __future__ import annotations
 
 import functools
-import inspect
 import sys
 import threading
 import unittest
@@ -49,9 +48,9 @@ def _seed_note(used: list[int]) -> str:
 
 
 def replayable(test: T) -> T:
-    """Decorate a test method, test function or test class: each test starts its delay
-    streams afresh (so it gets the same delays alone as in a whole suite) and, when it fails,
-    the seed that replays them is added to the error."""
+    """Decorate a (synchronous) test method, test function or test class: each test starts
+    its delay streams afresh (so it gets the same delays alone as in a whole suite) and, when
+    it fails, the seed that replays them is added to the error."""
     if isinstance(test, type):
         for name in dir(test):
             attr = getattr(test, name)
@@ -71,34 +70,17 @@ def replayable(test: T) -> T:
         if not isinstance(exc, unittest.SkipTest):
             add_note(exc, _seed_note(seeds))
 
-    wrapped: Any
-    if inspect.iscoroutinefunction(function):
+    @functools.wraps(function)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        seeds = start()
+        try:
+            return function(*args, **kwargs)
+        except Exception as exc:
+            failed(exc, seeds)
+            raise
+        finally:
+            _local.seeds = None
 
-        @functools.wraps(function)
-        async def run_async(*args: Any, **kwargs: Any) -> Any:
-            seeds = start()
-            try:
-                return await function(*args, **kwargs)
-            except Exception as exc:
-                failed(exc, seeds)
-                raise
-            finally:
-                _local.seeds = None
-
-        wrapped = run_async
-    else:
-
-        @functools.wraps(function)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            seeds = start()
-            try:
-                return function(*args, **kwargs)
-            except Exception as exc:
-                failed(exc, seeds)
-                raise
-            finally:
-                _local.seeds = None
-
-        wrapped = run
-    wrapped._replayable = True
-    return wrapped  # type: ignore[no-any-return]
+    marked: Any = wrapped
+    marked._replayable = True
+    return marked  # type: ignore[no-any-return]

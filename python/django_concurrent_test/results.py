@@ -35,7 +35,7 @@ def make_result(
 
     class StreamingResult(base):  # type: ignore[valid-type,misc]
         def __init__(self) -> None:
-            super().__init__(unittest.runner._WritelnDecorator(io.StringIO()), True, 0)  # type: ignore[attr-defined]
+            super().__init__(unittest.runner._WritelnDecorator(io.StringIO()), True, 0)
             self.buffer = buffer
             self.failfast = failfast
             self._started: dict[str, float] = {}

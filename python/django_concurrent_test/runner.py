@@ -12,7 +12,7 @@ from .baseline import record_sequential, remember_suite, wants_benchmark
 from .launch import EXIT_FALLBACK, find_node, run_engine_with_bridge
 
 
-class ConcurrentTestRunner(DiscoverRunner):
+class ConcurrentTestRunner(DiscoverRunner):  # type: ignore[misc]
     """Runs the suite on many workers, each on its own clone of the migrated test database.
 
     Every option of Django's ``test`` command keeps its meaning; the engine decides, from the
@@ -25,32 +25,76 @@ class ConcurrentTestRunner(DiscoverRunner):
         group = parser.add_argument_group("django-concurrent-test")
         if sys.version_info < (3, 12):
             # Django adds --durations only on 3.12+; the engine measures durations itself.
-            group.add_argument("--durations", dest="durations", type=int, default=None,
-                               metavar="N", help="Show the N slowest test cases (N=0 for all).")
-        group.add_argument("--workers", type=int, metavar="N", default=None,
-                           help="Number of worker processes (default: CPU count).")
-        group.add_argument("--benchmark", action="store_true", default=None,
-                           help="Print the benchmark summary after the run.")
-        group.add_argument("--junitxml", metavar="PATH", default=None,
-                           help="Write a JUnit XML report to PATH.")
-        group.add_argument("--html", metavar="PATH", default=None,
-                           help="Write a self-contained HTML report to PATH.")
-        group.add_argument("--shard", metavar="I/N", default=None,
-                           help="Run only part I of N of the suite (CI sharding).")
-        group.add_argument("--timeout", type=float, metavar="SECONDS", default=None,
-                           help="Kill a worker whose test class runs longer than this "
-                                "(default 300); its running test is reported as WorkerTimeout.")
-        group.add_argument("--start-method", choices=["fork", "spawn"], default=None,
-                           help="How workers start: fork from a warm process, or spawn.")
-        group.add_argument("--rebuild-templates", action="store_true", default=None,
-                           help="Migrate the template databases again even when the cache "
-                                "has a complete one for these migrations.")
+            group.add_argument(
+                "--durations",
+                dest="durations",
+                type=int,
+                default=None,
+                metavar="N",
+                help="Show the N slowest test cases (N=0 for all).",
+            )
+        group.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            default=None,
+            help="Number of worker processes (default: CPU count).",
+        )
+        group.add_argument(
+            "--benchmark",
+            action="store_true",
+            default=None,
+            help="Print the benchmark summary after the run.",
+        )
+        group.add_argument(
+            "--junitxml", metavar="PATH", default=None, help="Write a JUnit XML report to PATH."
+        )
+        group.add_argument(
+            "--html",
+            metavar="PATH",
+            default=None,
+            help="Write a self-contained HTML report to PATH.",
+        )
+        group.add_argument(
+            "--shard",
+            metavar="I/N",
+            default=None,
+            help="Run only part I of N of the suite (CI sharding).",
+        )
+        group.add_argument(
+            "--timeout",
+            type=float,
+            metavar="SECONDS",
+            default=None,
+            help="Kill a worker whose test class runs longer than this "
+            "(default 300); its running test is reported as WorkerTimeout.",
+        )
+        group.add_argument(
+            "--start-method",
+            choices=["fork", "spawn"],
+            default=None,
+            help="How workers start: fork from a warm process, or spawn.",
+        )
+        group.add_argument(
+            "--rebuild-templates",
+            action="store_true",
+            default=None,
+            help="Migrate the template databases again even when the cache "
+            "has a complete one for these migrations.",
+        )
 
-    def __init__(self, workers: int | None = None, benchmark: bool | None = None,
-                 junitxml: str | None = None, start_method: str | None = None,
-                 html: str | None = None, shard: str | None = None,
-                 timeout: float | None = None, rebuild_templates: bool | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        benchmark: bool | None = None,
+        junitxml: str | None = None,
+        start_method: str | None = None,
+        html: str | None = None,
+        shard: str | None = None,
+        timeout: float | None = None,
+        rebuild_templates: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.concurrent_options: dict[str, Any] = {
             "workers": workers,
@@ -84,8 +128,10 @@ class ConcurrentTestRunner(DiscoverRunner):
     def _sequential(self, reason: str, test_labels: list[str], **kwargs: Any) -> int:
         if self.concurrent_options.get("shard"):
             # Django's runner cannot run part of a suite: every shard would run all of it.
-            sys.stderr.write(f"ConfigError: --shard {self.concurrent_options['shard']} cannot "
-                             f"run sequentially ({reason})\n")
+            sys.stderr.write(
+                f"ConfigError: --shard {self.concurrent_options['shard']} cannot "
+                f"run sequentially ({reason})\n"
+            )
             sys.exit(2)
         self.log(f"django-concurrent-test: running sequentially: {reason}.")
         self.parallel = 0
@@ -99,11 +145,8 @@ class ConcurrentTestRunner(DiscoverRunner):
         remember_suite(self, suite)
         return super().run_suite(suite, **kwargs)
 
-    def run_tests(self, test_labels: list[str], **kwargs: Any) -> int:  # type: ignore[override]
-        if self.pdb:
-            return self._sequential("--pdb needs a single process", test_labels, **kwargs)
-        if self.debug_mode:
-            return self._sequential("--debug-mode runs in one process", test_labels, **kwargs)
+    def run_tests(self, test_labels: list[str], **kwargs: Any) -> int:
+        # --pdb and --debug-mode fall back too, but only after the engine's safety gate.
         node, why = find_node()
         if node is None:
             return self._sequential(why, test_labels, **kwargs)

@@ -64,8 +64,13 @@ def _reuse(connection: Any, name: str, verbosity: int, log: Callable[[str], None
     connection.settings_dict["NAME"] = name
 
 
-def setup_planned(plan: dict[str, dict[str, str]], aliases: set[str], serialized: set[str],
-                  verbosity: int, debug_sql: bool) -> tuple[list[Any], dict[str, int]]:
+def setup_planned(
+    plan: dict[str, dict[str, str]],
+    aliases: set[str],
+    serialized: set[str],
+    verbosity: int,
+    debug_sql: bool,
+) -> tuple[list[Any], dict[str, int]]:
     """Like django.test.utils.setup_databases(parallel=0), building or reusing per ``plan``.
 
     Returns Django's old_config (for teardown_databases) and the migrations applied per alias.

@@ -56,6 +56,7 @@ def wsgi_get(handler, url: str) -> dict:
 def outside() -> dict:
     """No test environment: a WSGI app (as runserver or gunicorn builds it), twice."""
     from django.core.handlers.wsgi import WSGIHandler
+
     from django_concurrent_test.delays import recording
 
     with recording() as delays:
@@ -69,6 +70,7 @@ def inside() -> dict:
     """Django's test environment, requests through the test client (not in race())."""
     from django.test import Client
     from django.test.utils import setup_test_environment
+
     from django_concurrent_test.delays import recording
 
     setup_test_environment()
@@ -81,6 +83,7 @@ def delays_seen() -> dict:
     """The delays of sequential requests ("main" lane) and of a race of 4 requests."""
     from django.test import Client
     from django.test.utils import setup_test_environment
+
     from django_concurrent_test.delays import recording, reset_main_lane
     from django_concurrent_test.race import race_requests
     from django_concurrent_test.race_config import race_config
@@ -104,6 +107,7 @@ def failing_test() -> dict:
     """A @replayable test that fails: the seed to replay it must be in the report."""
     from django.test import Client
     from django.test.utils import setup_test_environment
+
     from django_concurrent_test.race import race_requests, replayable
 
     setup_test_environment()
@@ -133,6 +137,7 @@ def failing_test() -> dict:
 def race_kinds() -> dict:
     """Delays per racer: requests to a covered and an excluded path, and a plain callable."""
     from django.test.utils import setup_test_environment
+
     from django_concurrent_test.race import race, race_requests
 
     setup_test_environment()
@@ -156,6 +161,7 @@ def race_kinds() -> dict:
 def race_in_transaction() -> dict:
     from django.db import transaction
     from django.test.utils import setup_test_environment
+
     from django_concurrent_test.race import RaceError, race
 
     setup_test_environment()

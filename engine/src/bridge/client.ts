@@ -61,7 +61,11 @@ export class BridgeClient {
     return this.channel.next("fingerprinted");
   }
 
-  async setupDatabases(keepdb: boolean, testNames: Record<string, string>, plan?: Record<string, TemplateStep>): Promise<DatabasesReady> {
+  async setupDatabases(
+    keepdb: boolean,
+    testNames: Record<string, string>,
+    plan?: Record<string, TemplateStep>,
+  ): Promise<DatabasesReady> {
     this.channel.send({ type: "setupDatabases", keepdb, testNames, ...(plan ? { plan } : {}) });
     return this.channel.next("databasesReady");
   }

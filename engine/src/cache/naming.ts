@@ -53,7 +53,12 @@ export function parseServerName(name: string): ParsedName | null {
   const m = SERVER_NAME.exec(name);
   if (!m) return null;
   const template = `${m[1]}_${m[2]}`;
-  return { template, base: m[1]!, hash: m[2]!, slot: m[3] ? Number(m[3]) : null };
+  return {
+    template,
+    base: m[1]!,
+    hash: m[2]!,
+    slot: m[3] ? Number(m[3]) : null,
+  };
 }
 
 const SQLITE_NAME = new RegExp(`^(test_.*)_([0-9a-f]{${HASH_LENGTH}})(?:_([1-9]\\d{0,2}))?\\.sqlite3$`);

@@ -12,7 +12,11 @@ let me: Owner | undefined;
 
 /** This engine process as an owner. */
 export function currentOwner(): Owner {
-  me ??= { pid: process.pid, host: os.hostname(), started: processStartTime(process.pid) ?? Math.round(Date.now() - process.uptime() * 1000) };
+  me ??= {
+    pid: process.pid,
+    host: os.hostname(),
+    started: processStartTime(process.pid) ?? Math.round(Date.now() - process.uptime() * 1000),
+  };
   return me;
 }
 
@@ -42,9 +46,14 @@ const CLOCK_TICKS = 100;
 function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  // A killed process nobody has reaped yet (a zombie) is gone for our purposes.
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return true;
   }
 }
 

@@ -43,9 +43,19 @@ export function decodeRecord(text: string | null | undefined): DatabaseRecord | 
     const owner = value.owner;
     const validOwner =
       owner === null ||
-      (typeof owner === "object" && typeof owner.pid === "number" && typeof owner.host === "string" && typeof owner.started === "number");
+      (typeof owner === "object" &&
+        typeof owner.pid === "number" &&
+        typeof owner.host === "string" &&
+        typeof owner.started === "number");
     if (!validOwner) return null;
-    return { role: value.role, hash: value.hash, complete: value.complete === true, kept: value.kept === true, owner: owner ?? null, clean: value.clean === true };
+    return {
+      role: value.role,
+      hash: value.hash,
+      complete: value.complete === true,
+      kept: value.kept === true,
+      owner: owner ?? null,
+      clean: value.clean === true,
+    };
   } catch {
     return null;
   }

@@ -36,36 +36,72 @@ export async function findFamilies(backend: DatabaseBackend, prefix: string): Pr
   const families = new Map<string, Family>();
   for (const db of await backend.listDatabases(prefix)) {
     const parsed = parseEngineName(backend.vendor, db.name);
-    if (parsed && !families.has(parsed.template)) families.set(parsed.template, { template: parsed.template, base: parsed.base, hash: parsed.hash });
+    if (parsed && !families.has(parsed.template))
+      families.set(parsed.template, {
+        template: parsed.template,
+        base: parsed.base,
+        hash: parsed.hash,
+      });
   }
   return [...families.values()];
 }
 
 /** Orphans among every engine-named database starting with `prefix` ("test_" on a server). */
-export async function sweepOrphans(backend: DatabaseBackend, prefix: string, options: SweepOptions = {}): Promise<SweepAction[]> {
+export async function sweepOrphans(
+  backend: DatabaseBackend,
+  prefix: string,
+  options: SweepOptions = {},
+): Promise<SweepAction[]> {
   const actions: SweepAction[] = [];
-  for (const family of await findFamilies(backend, prefix)) actions.push(...(await sweepFamily(backend, family.template, options)));
+  for (const family of await findFamilies(backend, prefix))
+    actions.push(...(await sweepFamily(backend, family.template, options)));
   return actions;
 }
 
 /** Templates of `base` whose hash is not `keepHash`, with their clones, unless still in use. */
-export async function dropStaleTemplates(backend: DatabaseBackend, base: string, keepHash: string): Promise<SweepAction[]> {
+export async function dropStaleTemplates(
+  backend: DatabaseBackend,
+  base: string,
+  keepHash: string,
+  options: SweepOptions = {},
+): Promise<SweepAction[]> {
   const actions: SweepAction[] = [];
   for (const family of await findFamilies(backend, base + "_")) {
     if (family.base !== base || family.hash === keepHash) continue;
-    actions.push(...(await sweepFamily(backend, family.template, { all: true })));
+    actions.push(
+      ...(await sweepFamily(backend, family.template, {
+        ...options,
+        all: true,
+      })),
+    );
   }
   return actions;
 }
 
 /** Judges one template and its clones under the template's lock. */
-export async function sweepFamily(backend: DatabaseBackend, template: string, options: SweepOptions): Promise<SweepAction[]> {
+export async function sweepFamily(
+  backend: DatabaseBackend,
+  template: string,
+  options: SweepOptions,
+): Promise<SweepAction[]> {
   const lock = options.waitMs
     ? await backend.lock(template, () => undefined, options.waitMs).catch(() => null)
     : await backend.tryLock(template);
-  if (!lock) return options.reportKept ? [{ name: template, reason: "a run is building or cloning it now", drop: false, dropped: false }] : [];
+  if (!lock)
+    return options.reportKept
+      ? [
+          {
+            name: template,
+            reason: "a run is building or cloning it now",
+            drop: false,
+            dropped: false,
+          },
+        ]
+      : [];
   try {
-    const members = (await backend.listDatabases(template)).filter((db) => parseEngineName(backend.vendor, db.name)?.template === template);
+    const members = (await backend.listDatabases(template)).filter(
+      (db) => parseEngineName(backend.vendor, db.name)?.template === template,
+    );
     const tpl = members.find((db) => db.name === template);
     const clones = members.filter((db) => db !== tpl);
     // A family without any record of ours is not ours, whatever its names look like.
@@ -78,9 +114,18 @@ export async function sweepFamily(backend: DatabaseBackend, template: string, op
       actions.push(await act(backend, clone.name, verdict, options));
     }
     if (tpl) {
-      const verdict = judge(tpl, options, clones.some((c) => c.record));
+      const verdict = judge(
+        tpl,
+        options,
+        clones.some((c) => c.record),
+      );
       if (verdict.drop && inUse > 0) {
-        actions.push({ name: tpl.name, reason: `its clones are in use (${inUse})`, drop: false, dropped: false });
+        actions.push({
+          name: tpl.name,
+          reason: `its clones are in use (${inUse})`,
+          drop: false,
+          dropped: false,
+        });
       } else {
         actions.push(await act(backend, tpl.name, verdict, options));
       }
@@ -100,22 +145,47 @@ function judge(db: ExistingDatabase, options: SweepOptions, familyIsOurs: boolea
   const record = db.record;
   if (!record) {
     // Killed between creating it and recording it; its family carries our record.
-    return familyIsOurs ? { drop: true, reason: "left half-made (no record)" } : { drop: false, reason: "no record of django-concurrent-test" };
+    return familyIsOurs
+      ? { drop: true, reason: "left half-made (no record)" }
+      : { drop: false, reason: "no record of django-concurrent-test" };
   }
   if (record.owner) {
     const liveness = ownerLiveness(record.owner);
-    if (liveness === "gone") return { drop: true, reason: `its owner (${describeOwner(record.owner)}) is gone` };
-    if (liveness === "elsewhere") return { drop: false, reason: `owned by ${describeOwner(record.owner)} (another host: not judged)` };
+    if (liveness === "gone")
+      return {
+        drop: true,
+        reason: `its owner (${describeOwner(record.owner)}) is gone`,
+      };
+    if (liveness === "elsewhere")
+      return {
+        drop: false,
+        reason: `owned by ${describeOwner(record.owner)} (another host: not judged)`,
+      };
     return { drop: false, reason: `in use by ${describeOwner(record.owner)}` };
   }
   if (record.kept) {
-    return options.all ? { drop: true, reason: `kept for reuse (${record.role}, hash ${record.hash})` } : { drop: false, reason: `kept for reuse (--keepdb)` };
+    return options.all
+      ? {
+          drop: true,
+          reason: `kept for reuse (${record.role}, hash ${record.hash})`,
+        }
+      : { drop: false, reason: `kept for reuse (--keepdb)` };
   }
   return { drop: true, reason: "owned by nobody and not kept" };
 }
 
-async function act(backend: DatabaseBackend, name: string, verdict: Verdict, options: SweepOptions): Promise<SweepAction> {
-  const action = { name, reason: verdict.reason, drop: verdict.drop, dropped: false };
+async function act(
+  backend: DatabaseBackend,
+  name: string,
+  verdict: Verdict,
+  options: SweepOptions,
+): Promise<SweepAction> {
+  const action = {
+    name,
+    reason: verdict.reason,
+    drop: verdict.drop,
+    dropped: false,
+  };
   if (!verdict.drop || options.dryRun) return action;
   try {
     await backend.dropDatabase(name);

@@ -139,10 +139,16 @@ export function resolveConfig(input: ConfigInput): RunConfig {
     html: cli.html ?? settings.html ?? null,
     shard: cli.shard ? parseShard(cli.shard) : null,
     startMethod,
-    enabled: env.DJANGO_ENABLE_CONCURRENT !== undefined ? isTruthy(env.DJANGO_ENABLE_CONCURRENT) : settings.enabled === true,
+    enabled:
+      env.DJANGO_ENABLE_CONCURRENT !== undefined ? isTruthy(env.DJANGO_ENABLE_CONCURRENT) : settings.enabled === true,
     noTelemetry: env.NO_TELEMETRY === "1",
     eventLog: env.DJANGO_CONCURRENT_TEST_EVENT_LOG || null,
-    progress: oneOf(env.DJANGO_CONCURRENT_TEST_PROGRESS, "DJANGO_CONCURRENT_TEST_PROGRESS", ["auto", "live", "plain", "off"]),
+    progress: oneOf(env.DJANGO_CONCURRENT_TEST_PROGRESS, "DJANGO_CONCURRENT_TEST_PROGRESS", [
+      "auto",
+      "live",
+      "plain",
+      "off",
+    ]),
     progressInterval: env.DJANGO_CONCURRENT_TEST_PROGRESS_INTERVAL
       ? positiveSeconds(env.DJANGO_CONCURRENT_TEST_PROGRESS_INTERVAL, "DJANGO_CONCURRENT_TEST_PROGRESS_INTERVAL")
       : 30,

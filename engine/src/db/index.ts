@@ -47,7 +47,10 @@ export class BackendRegistry {
  * docs/templating.md): FILE_COPY clones small templates faster than WAL_LOG, and clones that
  * skip the WAL flush on commit speed up TransactionTestCase-heavy suites.
  */
-export function backendOptions(settings: { postgres_clone_strategy?: "wal_log" | "file_copy"; postgres_synchronous_commit?: boolean }): BackendOptions {
+export function backendOptions(settings: {
+  postgres_clone_strategy?: "wal_log" | "file_copy";
+  postgres_synchronous_commit?: boolean;
+}): BackendOptions {
   return {
     postgresCloneStrategy: settings.postgres_clone_strategy ?? "file_copy",
     postgresSynchronousCommit: settings.postgres_synchronous_commit ?? false,

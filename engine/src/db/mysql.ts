@@ -9,7 +9,14 @@ import mysql from "mysql2/promise";
 import { decodeRecord, encodeRecord, type DatabaseRecord } from "../cache/records.ts";
 import { DatabaseTemplateException } from "../errors.ts";
 import { assertTestDatabaseName } from "../safety/names.ts";
-import { pollForLock, type BackendContext, type DatabaseBackend, type ExistingDatabase, type HeldLock, type PrivilegeReport } from "./backend.ts";
+import {
+  pollForLock,
+  type BackendContext,
+  type DatabaseBackend,
+  type ExistingDatabase,
+  type HeldLock,
+  type PrivilegeReport,
+} from "./backend.ts";
 
 type Row = mysql.RowDataPacket;
 
@@ -109,7 +116,10 @@ export class MysqlBackend implements DatabaseBackend {
         "SELECT SCHEMA_NAME AS name, SCHEMA_COMMENT AS comment FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? ORDER BY SCHEMA_NAME",
         [like],
       );
-      return rows.map((r) => ({ name: String(r.name), record: decodeRecord(r.comment as string | null) }));
+      return rows.map((r) => ({
+        name: String(r.name),
+        record: decodeRecord(r.comment as string | null),
+      }));
     }
     const [names] = await this.pool.query<Row[]>(
       "SELECT SCHEMA_NAME AS name, EXISTS(SELECT 1 FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = s.SCHEMA_NAME AND t.TABLE_NAME = ?) AS recorded FROM information_schema.SCHEMATA s WHERE SCHEMA_NAME LIKE ? ORDER BY SCHEMA_NAME",
@@ -128,9 +138,17 @@ export class MysqlBackend implements DatabaseBackend {
     return result;
   }
 
-  private async createSchema(conn: mysql.PoolConnection | mysql.Pool, name: string, charset: string | null, collation: string | null, record: DatabaseRecord): Promise<void> {
+  private async createSchema(
+    conn: mysql.PoolConnection | mysql.Pool,
+    name: string,
+    charset: string | null,
+    collation: string | null,
+    record: DatabaseRecord,
+  ): Promise<void> {
     const target = this.quote(name);
-    const options = [charset ? `CHARACTER SET ${id(charset)}` : "", collation ? `COLLATE ${id(collation)}` : ""].filter(Boolean).join(" ");
+    const options = [charset ? `CHARACTER SET ${id(charset)}` : "", collation ? `COLLATE ${id(collation)}` : ""]
+      .filter(Boolean)
+      .join(" ");
     if ((await this.mode()) === "comment") {
       // The record is made with the database: no moment exists where it has none.
       await conn.query(`CREATE DATABASE ${target} ${options} COMMENT ${mysql.escape(encodeRecord(record))}`);
@@ -146,12 +164,17 @@ export class MysqlBackend implements DatabaseBackend {
     await this.createSchema(this.pool, name, this.ctx.settings.test.charset, this.ctx.settings.test.collation, record);
   }
 
-  async writeRecord(name: string, record: DatabaseRecord): Promise<void> {
+  /** `conn`: a clone's own connection (a job holding one never waits for a second). */
+  async writeRecord(
+    name: string,
+    record: DatabaseRecord,
+    conn: mysql.Pool | mysql.PoolConnection = this.pool,
+  ): Promise<void> {
     const target = this.quote(name);
     if ((await this.mode()) === "comment") {
-      await this.pool.query(`ALTER DATABASE ${target} COMMENT ${mysql.escape(encodeRecord(record))}`);
+      await conn.query(`ALTER DATABASE ${target} COMMENT ${mysql.escape(encodeRecord(record))}`);
     } else {
-      await this.pool.query(`UPDATE ${target}.${id(RECORD_TABLE)} SET record = ?`, [encodeRecord(record)]);
+      await conn.query(`UPDATE ${target}.${id(RECORD_TABLE)} SET record = ?`, [encodeRecord(record)]);
     }
   }
 
@@ -188,11 +211,20 @@ export class MysqlBackend implements DatabaseBackend {
         const [name, type] = Object.values(row).map(String) as [string, string];
         if (type === "VIEW") {
           const [[v]] = await conn.query<Row[]>(`SHOW CREATE VIEW ${id(name)}`);
-          views.push({ kind: "view", name, create: withoutDefiner(String(v!["Create View"])) });
+          views.push({
+            kind: "view",
+            name,
+            create: withoutDefiner(String(v!["Create View"])),
+          });
         } else if (type === "BASE TABLE") {
           if (name === RECORD_TABLE) continue;
           const [[t]] = await conn.query<Row[]>(`SHOW CREATE TABLE ${id(name)}`);
-          tables.push({ name, create: String(t!["Create Table"]), columns: [], rows: 0 });
+          tables.push({
+            name,
+            create: String(t!["Create Table"]),
+            columns: [],
+            rows: 0,
+          });
         } else {
           throw new Error(`cannot replicate ${type.toLowerCase()} ${id(name)}: only tables and views are supported`);
         }
@@ -207,11 +239,21 @@ export class MysqlBackend implements DatabaseBackend {
         byName.get(String(c.t))?.columns.push(String(c.c));
       }
       if (tables.length > 0) {
-        const [counts] = await conn.query<Row[]>(tables.map((t) => `SELECT ${mysql.escape(t.name)} AS t, COUNT(*) AS n FROM ${id(t.name)}`).join(" UNION ALL "));
+        const [counts] = await conn.query<Row[]>(
+          tables
+            .map((t) => `SELECT ${mysql.escape(t.name)} AS t, COUNT(*) AS n FROM ${id(t.name)}`)
+            .join(" UNION ALL "),
+        );
         for (const c of counts) byName.get(String(c.t))!.rows = Number(c.n);
       }
       const programs = await this.readPrograms(conn, template);
-      return { charset: String(schema.cs), collation: String(schema.co), tables, views, programs };
+      return {
+        charset: String(schema.cs),
+        collation: String(schema.co),
+        tables,
+        views,
+        programs,
+      };
     } finally {
       conn.destroy();
     }
@@ -225,7 +267,12 @@ export class MysqlBackend implements DatabaseBackend {
     );
     for (const t of triggers) {
       const [[row]] = await conn.query<Row[]>(`SHOW CREATE TRIGGER ${id(String(t.n))}`);
-      programs.push({ kind: "trigger", name: String(t.n), create: withoutDefiner(String(row!["SQL Original Statement"])), sqlMode: String(row!.sql_mode) });
+      programs.push({
+        kind: "trigger",
+        name: String(t.n),
+        create: withoutDefiner(String(row!["SQL Original Statement"])),
+        sqlMode: String(row!.sql_mode),
+      });
     }
     const [routines] = await conn.query<Row[]>(
       "SELECT ROUTINE_NAME AS n, ROUTINE_TYPE AS k FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY ROUTINE_TYPE, ROUTINE_NAME",
@@ -236,10 +283,21 @@ export class MysqlBackend implements DatabaseBackend {
       if (kind !== "procedure" && kind !== "function") throw new Error(`cannot replicate ${kind} ${id(String(r.n))}`);
       const [[row]] = await conn.query<Row[]>(`SHOW CREATE ${kind.toUpperCase()} ${id(String(r.n))}`);
       const create = row![kind === "procedure" ? "Create Procedure" : "Create Function"];
-      if (create === null) throw new Error(`cannot read the definition of ${kind} ${id(String(r.n))}: the engine's user lacks the privilege`);
-      programs.push({ kind, name: String(r.n), create: withoutDefiner(String(create)), sqlMode: String(row!.sql_mode) });
+      if (create === null)
+        throw new Error(
+          `cannot read the definition of ${kind} ${id(String(r.n))}: the engine's user lacks the privilege`,
+        );
+      programs.push({
+        kind,
+        name: String(r.n),
+        create: withoutDefiner(String(create)),
+        sqlMode: String(row!.sql_mode),
+      });
     }
-    const [events] = await conn.query<Row[]>("SELECT EVENT_NAME AS n FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME", [template]);
+    const [events] = await conn.query<Row[]>(
+      "SELECT EVENT_NAME AS n FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME",
+      [template],
+    );
     for (const e of events) {
       const [[row]] = await conn.query<Row[]>(`SHOW CREATE EVENT ${id(String(e.n))}`);
       programs.push({
@@ -259,11 +317,15 @@ export class MysqlBackend implements DatabaseBackend {
     let step = "reading the template";
     let conn: mysql.PoolConnection | undefined;
     try {
-      // The plan first: reading it needs a connection of its own from the same pool.
+      // The plan (and the record mode) first: reading them takes a connection of the same pool.
       const plan = await this.plan(template);
+      await this.mode();
       conn = await this.pool.getConnection();
       step = "creating the database";
-      await this.createSchema(conn, clone, plan.charset, plan.collation, { ...record, complete: false });
+      await this.createSchema(conn, clone, plan.charset, plan.collation, {
+        ...record,
+        complete: false,
+      });
       await conn.query(`USE ${target}`);
       await conn.query(`SET SESSION foreign_key_checks = 0, unique_checks = 0, sql_mode = ?`, [DDL_MODE]);
       for (const table of plan.tables) {
@@ -275,7 +337,9 @@ export class MysqlBackend implements DatabaseBackend {
         if (table.rows === 0) continue;
         step = `copying the rows of ${id(table.name)}`;
         const cols = table.columns.map(id).join(", ");
-        const [result] = await conn.query<mysql.ResultSetHeader>(`INSERT INTO ${id(table.name)} (${cols}) SELECT ${cols} FROM ${source}.${id(table.name)}`);
+        const [result] = await conn.query<mysql.ResultSetHeader>(
+          `INSERT INTO ${id(table.name)} (${cols}) SELECT ${cols} FROM ${source}.${id(table.name)}`,
+        );
         if (result.affectedRows !== table.rows) {
           throw new Error(`copied ${result.affectedRows} rows, the template has ${table.rows}`);
         }
@@ -291,7 +355,7 @@ export class MysqlBackend implements DatabaseBackend {
       }
       step = "checking the copy";
       await this.verify(conn, clone, plan);
-      await this.writeRecord(clone, record);
+      await this.writeRecord(clone, record, conn);
     } catch (error) {
       throw new DatabaseTemplateException(`could not copy "${template}" into "${clone}" (${step}): ${describe(error)}`);
     } finally {
@@ -311,7 +375,11 @@ export class MysqlBackend implements DatabaseBackend {
         (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?) AS programs`,
       [clone, RECORD_TABLE, clone, clone, clone, clone],
     );
-    const expected = { tables: plan.tables.length, views: plan.views.length, programs: plan.programs.length };
+    const expected = {
+      tables: plan.tables.length,
+      views: plan.views.length,
+      programs: plan.programs.length,
+    };
     for (const key of ["tables", "views", "programs"] as const) {
       if (Number(found![key]) !== expected[key]) {
         throw new Error(`the copy has ${found![key]} ${key}, the template ${expected[key]}`);
@@ -335,7 +403,9 @@ export class MysqlBackend implements DatabaseBackend {
     const key = "dct:" + createHash("sha256").update(name).digest("hex").slice(0, 56);
     const [[row]] = await conn.query<Row[]>("SELECT GET_LOCK(?, 0) AS ok", [key]);
     if (Number(row!.ok) !== 1) return null;
-    return { release: async () => void (await conn.query("SELECT RELEASE_LOCK(?)", [key])) };
+    return {
+      release: async () => void (await conn.query("SELECT RELEASE_LOCK(?)", [key])),
+    };
   }
 
   lock(name: string, onWait: () => void, timeoutMs: number): Promise<HeldLock> {
@@ -350,7 +420,8 @@ export class MysqlBackend implements DatabaseBackend {
     const grantees = [`'${current.slice(0, at)}'@'${current.slice(at + 1)}'`];
     try {
       const [roles] = await this.pool.query<Row[]>("SELECT * FROM information_schema.ENABLED_ROLES");
-      for (const r of roles) grantees.push(`'${String(r.ROLE_NAME)}'@'${r.ROLE_HOST === undefined ? "" : String(r.ROLE_HOST)}'`);
+      for (const r of roles)
+        grantees.push(`'${String(r.ROLE_NAME)}'@'${r.ROLE_HOST === undefined ? "" : String(r.ROLE_HOST)}'`);
     } catch {
       // Servers without roles (MySQL 5.7) have no such table.
     }
@@ -363,7 +434,11 @@ export class MysqlBackend implements DatabaseBackend {
       return !names.every((name) => held.some((g) => g.db === null || grantCovers(String(g.db), name)));
     });
     const scope = `${id(names[0] ? names[0].replace(/[\\%_]/g, (c) => "\\" + c) + "%" : "*")}.*`;
-    return { role: current, missing, grant: `GRANT ${missing.join(", ")} ON ${scope} TO ${grantees[0]};` };
+    return {
+      role: current,
+      missing,
+      grant: `GRANT ${missing.join(", ")} ON ${scope} TO ${grantees[0]};`,
+    };
   }
 
   async close(): Promise<void> {

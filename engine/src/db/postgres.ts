@@ -6,7 +6,14 @@ import pg from "pg";
 import { decodeRecord, encodeRecord, type DatabaseRecord } from "../cache/records.ts";
 import { DatabaseTemplateException } from "../errors.ts";
 import { assertTestDatabaseName } from "../safety/names.ts";
-import { pollForLock, type BackendContext, type DatabaseBackend, type ExistingDatabase, type HeldLock, type PrivilegeReport } from "./backend.ts";
+import {
+  pollForLock,
+  type BackendContext,
+  type DatabaseBackend,
+  type ExistingDatabase,
+  type HeldLock,
+  type PrivilegeReport,
+} from "./backend.ts";
 
 const OBJECT_IN_USE = "55006";
 
@@ -58,11 +65,17 @@ export class PostgresBackend implements DatabaseBackend {
   }
 
   async listDatabases(prefix: string): Promise<ExistingDatabase[]> {
-    const { rows } = await this.pool.query<{ datname: string; comment: string | null }>(
+    const { rows } = await this.pool.query<{
+      datname: string;
+      comment: string | null;
+    }>(
       "SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname LIKE $1 ORDER BY datname",
       [likePrefix(prefix)],
     );
-    return rows.map((r) => ({ name: r.datname, record: decodeRecord(r.comment) }));
+    return rows.map((r) => ({
+      name: r.datname,
+      record: decodeRecord(r.comment),
+    }));
   }
 
   async createDatabase(name: string, record: DatabaseRecord): Promise<void> {
@@ -90,7 +103,9 @@ export class PostgresBackend implements DatabaseBackend {
         const code = (error as { code?: string }).code;
         if (code !== OBJECT_IN_USE || attempt >= this.retry.attempts) {
           const blockers = code === OBJECT_IN_USE ? await this.describeSessions(template) : "";
-          throw new DatabaseTemplateException(`could not clone "${template}" into "${clone}": ${(error as Error).message}${blockers}`);
+          throw new DatabaseTemplateException(
+            `could not clone "${template}" into "${clone}": ${(error as Error).message}${blockers}`,
+          );
         }
         await new Promise((r) => setTimeout(r, delay));
         delay *= this.retry.factor;
@@ -105,12 +120,17 @@ export class PostgresBackend implements DatabaseBackend {
 
   /** Names the sessions keeping a template busy, so the user can find them. */
   private async describeSessions(database: string): Promise<string> {
-    const { rows } = await this.pool.query<{ pid: number; application_name: string; client_addr: string | null }>(
-      "SELECT pid, application_name, client_addr::text AS client_addr FROM pg_stat_activity WHERE datname = $1",
-      [database],
-    );
+    const { rows } = await this.pool.query<{
+      pid: number;
+      application_name: string;
+      client_addr: string | null;
+    }>("SELECT pid, application_name, client_addr::text AS client_addr FROM pg_stat_activity WHERE datname = $1", [
+      database,
+    ]);
     if (rows.length === 0) return "";
-    const list = rows.map((r) => `pid ${r.pid} (${r.application_name || "no application_name"}, ${r.client_addr ?? "local socket"})`);
+    const list = rows.map(
+      (r) => `pid ${r.pid} (${r.application_name || "no application_name"}, ${r.client_addr ?? "local socket"})`,
+    );
     return `; sessions using it: ${list.join(", ")}`;
   }
 
@@ -127,7 +147,10 @@ export class PostgresBackend implements DatabaseBackend {
   /** Advisory locks live on one session of their own, apart from the cloning pool. */
   private locker(): Promise<pg.Client> {
     this.lockClient ??= (async () => {
-      const client = new pg.Client({ ...connectionConfig(this.ctx), application_name: "django-concurrent-test (locks)" });
+      const client = new pg.Client({
+        ...connectionConfig(this.ctx),
+        application_name: "django-concurrent-test (locks)",
+      });
       client.on("error", () => undefined);
       await client.connect();
       return client;
@@ -140,7 +163,9 @@ export class PostgresBackend implements DatabaseBackend {
     const key = lockKey(name);
     const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS ok", [key]);
     if (!rows[0]!.ok) return null;
-    return { release: async () => void (await client.query("SELECT pg_advisory_unlock($1::bigint)", [key])) };
+    return {
+      release: async () => void (await client.query("SELECT pg_advisory_unlock($1::bigint)", [key])),
+    };
   }
 
   lock(name: string, onWait: () => void, timeoutMs: number): Promise<HeldLock> {
@@ -149,12 +174,18 @@ export class PostgresBackend implements DatabaseBackend {
 
   /** Cloning needs CREATEDB (or superuser); the role owns, so may drop, what it creates. */
   async missingPrivileges(): Promise<PrivilegeReport> {
-    const { rows } = await this.pool.query<{ role: string; rolsuper: boolean; rolcreatedb: boolean }>(
-      "SELECT rolname AS role, rolsuper, rolcreatedb FROM pg_roles WHERE rolname = current_user",
-    );
+    const { rows } = await this.pool.query<{
+      role: string;
+      rolsuper: boolean;
+      rolcreatedb: boolean;
+    }>("SELECT rolname AS role, rolsuper, rolcreatedb FROM pg_roles WHERE rolname = current_user");
     const role = rows[0]?.role ?? "(unknown role)";
     const allowed = rows[0]?.rolsuper || rows[0]?.rolcreatedb;
-    return { role, missing: allowed ? [] : ["CREATEDB"], grant: `ALTER ROLE ${pg.escapeIdentifier(role)} CREATEDB;` };
+    return {
+      role,
+      missing: allowed ? [] : ["CREATEDB"],
+      grant: `ALTER ROLE ${pg.escapeIdentifier(role)} CREATEDB;`,
+    };
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,13 @@ import path from "node:path";
 import { decodeRecord, encodeRecord, type DatabaseRecord, type Owner } from "../cache/records.ts";
 import { currentOwner, ownerLiveness } from "../cache/owner.ts";
 import { assertTestDatabaseName } from "../safety/names.ts";
-import { pollForLock, type BackendContext, type DatabaseBackend, type ExistingDatabase, type HeldLock } from "./backend.ts";
+import {
+  pollForLock,
+  type BackendContext,
+  type DatabaseBackend,
+  type ExistingDatabase,
+  type HeldLock,
+} from "./backend.ts";
 
 /** "DCT1": PRAGMA application_id of a finished template (the bridge writes it). */
 export const COMPLETE_APPLICATION_ID = 0x44435431;
@@ -100,7 +106,9 @@ export class SqliteBackend implements DatabaseBackend {
         return { release: () => rm(file, { force: true }) };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        const holder = await readFile(file, "utf8").then((t) => JSON.parse(t) as Owner).catch(() => null);
+        const holder = await readFile(file, "utf8")
+          .then((t) => JSON.parse(t) as Owner)
+          .catch(() => null);
         if (holder && ownerLiveness(holder) !== "gone") return null;
         if (!holder && attempt === 0) {
           await new Promise((r) => setTimeout(r, 50)); // being written right now

@@ -55,7 +55,11 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
       };
       const onClose = (): void => {
         cleanup();
-        reject(new ChannelClosedError(`the Python process closed the channel while the engine waited for ${types.join("/")}`));
+        reject(
+          new ChannelClosedError(
+            `the Python process closed the channel while the engine waited for ${types.join("/")}`,
+          ),
+        );
       };
       const cleanup = (): void => {
         this.off("message", onMessage);

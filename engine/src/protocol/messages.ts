@@ -7,13 +7,7 @@ import type { PytestOutcome, PytestPayload, StopWork } from "../pytest/messages.
 
 export const PROTOCOL_VERSION = 1;
 
-export type Outcome =
-  | "success"
-  | "failure"
-  | "error"
-  | "skip"
-  | "expectedFailure"
-  | "unexpectedSuccess";
+export type Outcome = "success" | "failure" | "error" | "skip" | "expectedFailure" | "unexpectedSuccess";
 
 /** One DATABASES entry as the bridge read it (keys lower-cased). */
 export interface DatabaseSettings {
@@ -103,12 +97,7 @@ export interface TestInfo {
 }
 
 export type ClassKind =
-  | "TestCase"
-  | "TransactionTestCase"
-  | "LiveServerTestCase"
-  | "SimpleTestCase"
-  | "unittest"
-  | "FailedTest";
+  "TestCase" | "TransactionTestCase" | "LiveServerTestCase" | "SimpleTestCase" | "unittest" | "FailedTest";
 
 /** One TestCase class: the unit of scheduling. */
 export interface TestClassInfo {
@@ -200,15 +189,7 @@ export interface TornDown {
 }
 
 export type FromBridge =
-  | BridgeHello
-  | Discovered
-  | DatabasesReady
-  | Fingerprinted
-  | BridgeError
-  | Forked
-  | WorkerExited
-  | TornDown
-  | StopWork;
+  BridgeHello | Discovered | DatabasesReady | Fingerprinted | BridgeError | Forked | WorkerExited | TornDown | StopWork;
 
 export interface DiscoverRequest {
   type: "discover";

@@ -5,11 +5,7 @@
 // session (-x, --maxfail). Everything else (templates, clones, supervision, timings, reports)
 // is the engine's ordinary run.
 import type { BridgeClient } from "../bridge/client.ts";
-import type {
-  BridgeHello,
-  FromBridge,
-  OutcomeEvent,
-} from "../protocol/messages.ts";
+import type { BridgeHello, FromBridge, OutcomeEvent } from "../protocol/messages.ts";
 import type { RunResults } from "../results.ts";
 
 export function isPytestRun(hello: BridgeHello): boolean {
@@ -26,8 +22,7 @@ export function relayToPytest(
   results: RunResults,
   queue: Stoppable,
 ): () => void {
-  const onOutcome = (event: OutcomeEvent): void =>
-    bridge.channel.send({ type: "pytestOutcome", event });
+  const onOutcome = (event: OutcomeEvent): void => bridge.channel.send({ type: "pytestOutcome", event });
   const onMessage = (message: FromBridge): void => {
     if (message.type === "stopWork") queue.stop();
   };

@@ -7,11 +7,7 @@
 // followed by where the time went and the slowest classes.
 import type { Reporter, ReportContext } from "./index.ts";
 import { buildRunData, busySeconds, type RunData } from "./report-data.ts";
-import {
-  loadSequentialBaseline,
-  selectionKey,
-  type SequentialBaseline,
-} from "./sequential-baseline.ts";
+import { loadSequentialBaseline, selectionKey, type SequentialBaseline } from "./sequential-baseline.ts";
 
 const PREFIX = "[CONCURRENT]";
 const SLOWEST = 5;
@@ -52,10 +48,7 @@ export function workerStartSeconds(run: RunData): number {
   return Math.max(0, Math.max(...ready) - tests.start);
 }
 
-export function benchmarkFigures(
-  run: RunData,
-  baseline: SequentialBaseline | null,
-): BenchmarkFigures {
+export function benchmarkFigures(run: RunData, baseline: SequentialBaseline | null): BenchmarkFigures {
   const busy = run.classes.reduce((sum, c) => sum + busySeconds(c), 0);
   const testPhase = phaseSeconds(run, "tests");
   const workerStart = Math.min(workerStartSeconds(run), testPhase);
@@ -87,27 +80,18 @@ export function benchmarkFigures(
     busySeconds: busy,
     utilization: capacity > 0 ? Math.min(1, busy / capacity) : null,
     sequential,
-    saved:
-      sequential && sequential.seconds > 0
-        ? 1 - run.wallSeconds / sequential.seconds
-        : null,
+    saved: sequential && sequential.seconds > 0 ? 1 - run.wallSeconds / sequential.seconds : null,
     clones: run.clones,
   };
 }
 
 const s1 = (s: number): string => `${s.toFixed(1)}s`;
-const plural = (n: number, word: string): string =>
-  `${n} ${word}${n === 1 ? "" : "s"}`;
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-export function benchmarkLines(
-  run: RunData,
-  figures: BenchmarkFigures,
-): string[] {
+export function benchmarkLines(run: RunData, figures: BenchmarkFigures): string[] {
   const lines: string[] = [];
   const add = (text: string): number => lines.push(`${PREFIX} ${text}`);
-  add(
-    `Running ${plural(figures.tests, "test")} with ${plural(figures.workers, "worker")}`,
-  );
+  add(`Running ${plural(figures.tests, "test")} with ${plural(figures.workers, "worker")}`);
   let comparison = "";
   if (figures.sequential && figures.saved !== null) {
     const pct = Math.round(Math.abs(figures.saved) * 100);
@@ -115,12 +99,8 @@ export function benchmarkLines(
     comparison = ` (${pct}% ${figures.saved >= 0 ? "faster" : "slower"} than sequential, ${how})`;
   }
   add(`Tests completed in ${s1(figures.wallSeconds)}${comparison}`);
-  add(
-    `Worker utilization: ${figures.utilization === null ? "n/a" : `${Math.round(figures.utilization * 100)}%`}`,
-  );
-  add(
-    `Database operations: ${plural(figures.clones.clones, "clone")}, ${plural(figures.clones.errors, "error")}`,
-  );
+  add(`Worker utilization: ${figures.utilization === null ? "n/a" : `${Math.round(figures.utilization * 100)}%`}`);
+  add(`Database operations: ${plural(figures.clones.clones, "clone")}, ${plural(figures.clones.errors, "error")}`);
   const p = figures.phases;
   add(
     `Breakdown: discovery ${s1(p.discovery)}, template ${s1(p.template)}, clones ${s1(p.clones)}, ` +
@@ -138,18 +118,13 @@ export function benchmarkLines(
       );
     }
   }
-  if (run.shard)
-    add(`Shard ${run.shard.index}/${run.shard.total} (plan ${run.shard.plan})`);
-  const slowest = [...run.classes]
-    .sort((a, b) => busySeconds(b) - busySeconds(a))
-    .slice(0, SLOWEST);
+  if (run.shard) add(`Shard ${run.shard.index}/${run.shard.total} (plan ${run.shard.plan})`);
+  const slowest = [...run.classes].sort((a, b) => busySeconds(b) - busySeconds(a)).slice(0, SLOWEST);
   if (slowest.length > 0) {
     add(`Slowest classes:`);
     const width = Math.max(...slowest.map((c) => s1(busySeconds(c)).length));
     for (const c of slowest) {
-      add(
-        `  ${s1(busySeconds(c)).padStart(width)}  ${c.label} (${plural(c.tests.length, "test")}, worker ${c.slot})`,
-      );
+      add(`  ${s1(busySeconds(c)).padStart(width)}  ${c.label} (${plural(c.tests.length, "test")}, worker ${c.slot})`);
     }
   }
   return lines;
@@ -158,10 +133,7 @@ export function benchmarkLines(
 export class BenchmarkReporter implements Reporter {
   async finish(ctx: ReportContext): Promise<void> {
     const run = buildRunData(ctx);
-    const baseline = await loadSequentialBaseline(
-      ctx.hello.cwd,
-      selectionKey(ctx.results),
-    );
+    const baseline = await loadSequentialBaseline(ctx.hello.cwd, selectionKey(ctx.results));
     const figures = benchmarkFigures(run, baseline);
     ctx.stdout(benchmarkLines(run, figures).join("\n") + "\n");
   }

@@ -35,11 +35,7 @@ function status(event: OutcomeEvent): string {
 /** Python's repr() of a str, as unittest prints skip reasons. */
 export function pyRepr(text: string): string {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-  const escaped = text
-    .replace(/\\/g, "\\\\")
-    .replace(/\n/g, "\\n")
-    .replace(/\r/g, "\\r")
-    .replace(/\t/g, "\\t");
+  const escaped = text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t");
   return quote + (quote === "'" ? escaped.replace(/'/g, "\\'") : escaped) + quote;
 }
 
@@ -83,7 +79,9 @@ export class ConsoleReporter {
     };
     writeList("ERROR");
     writeList("FAIL");
-    const unexpected = [...r.tests.values()].flatMap((t) => t.outcomes.filter((o) => o.outcome === "unexpectedSuccess"));
+    const unexpected = [...r.tests.values()].flatMap((t) =>
+      t.outcomes.filter((o) => o.outcome === "unexpectedSuccess"),
+    );
     if (unexpected.length > 0) {
       write(`${SEPARATOR1}\n`);
       for (const event of unexpected) write(`UNEXPECTED SUCCESS: ${event.description}\n`);

@@ -5,11 +5,7 @@ import path from "node:path";
 import type { Reporter, ReportContext } from "./index.ts";
 import { REPORT_CSS, REPORT_JS } from "./html-client.ts";
 import { writeReportFile } from "./junit.ts";
-import {
-  buildReportData,
-  REPORT_DATA_VERSION,
-  type ReportData,
-} from "./report-data.ts";
+import { buildReportData, REPORT_DATA_VERSION, type ReportData } from "./report-data.ts";
 
 const DATA_ID = "dct-report-data";
 
@@ -22,21 +18,14 @@ function scriptJson(value: unknown): string {
 }
 
 function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"]/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!,
-  );
+  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 }
 
 export function renderHtml(data: ReportData): string {
   const counts = data.runs.reduce(
     (acc, r) => ({
       tests: acc.tests + r.testsRun,
-      failed:
-        acc.failed +
-        r.counts.failure +
-        r.counts.error +
-        r.counts.unexpectedSuccess,
+      failed: acc.failed + r.counts.failure + r.counts.error + r.counts.unexpectedSuccess,
     }),
     { tests: 0, failed: 0 },
   );
@@ -74,18 +63,11 @@ export function renderHtml(data: ReportData): string {
 
 /** The data block of a report written by renderHtml (for merge-reports). */
 export function extractReportData(html: string, source: string): ReportData {
-  const match = new RegExp(
-    `<script type="application/json" id="${DATA_ID}">([\\s\\S]*?)</script>`,
-  ).exec(html);
-  if (!match)
-    throw new Error(
-      `${source} is not an HTML report of django-concurrent-test (no data block)`,
-    );
+  const match = new RegExp(`<script type="application/json" id="${DATA_ID}">([\\s\\S]*?)</script>`).exec(html);
+  if (!match) throw new Error(`${source} is not an HTML report of django-concurrent-test (no data block)`);
   const data = JSON.parse(match[1]!) as ReportData;
   if (data.version !== REPORT_DATA_VERSION || !Array.isArray(data.runs)) {
-    throw new Error(
-      `${source} holds report data of an unknown version (${String(data.version)})`,
-    );
+    throw new Error(`${source} holds report data of an unknown version (${String(data.version)})`);
   }
   return data;
 }
@@ -94,11 +76,7 @@ export class HtmlReporter implements Reporter {
   constructor(private readonly file: string) {}
 
   async finish(ctx: ReportContext): Promise<void> {
-    await writeReportFile(
-      path.resolve(ctx.hello.cwd, this.file),
-      renderHtml(buildReportData(ctx)),
-    );
-    if (ctx.config.django.verbosity >= 1)
-      ctx.stderr(`HTML report written to ${this.file}\n`);
+    await writeReportFile(path.resolve(ctx.hello.cwd, this.file), renderHtml(buildReportData(ctx)));
+    if (ctx.config.django.verbosity >= 1) ctx.stderr(`HTML report written to ${this.file}\n`);
   }
 }

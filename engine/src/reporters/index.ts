@@ -35,9 +35,7 @@ class Guarded implements Reporter {
     try {
       await this.inner.finish(ctx);
     } catch (error) {
-      ctx.stderr(
-        `django-concurrent-test: could not write the ${this.what}: ${(error as Error).message}\n`,
-      );
+      ctx.stderr(`django-concurrent-test: could not write the ${this.what}: ${(error as Error).message}\n`);
     }
   }
 }
@@ -45,13 +43,8 @@ class Guarded implements Reporter {
 /** Reporters chosen by the configuration: files first, the benchmark summary last on screen. */
 export function reportersFor(config: RunConfig): Reporter[] {
   const reporters: Reporter[] = [];
-  if (config.junitXml)
-    reporters.push(
-      new Guarded("JUnit XML report", new JunitReporter(config.junitXml)),
-    );
-  if (config.html)
-    reporters.push(new Guarded("HTML report", new HtmlReporter(config.html)));
-  if (config.benchmark)
-    reporters.push(new Guarded("benchmark summary", new BenchmarkReporter()));
+  if (config.junitXml) reporters.push(new Guarded("JUnit XML report", new JunitReporter(config.junitXml)));
+  if (config.html) reporters.push(new Guarded("HTML report", new HtmlReporter(config.html)));
+  if (config.benchmark) reporters.push(new Guarded("benchmark summary", new BenchmarkReporter()));
   return reporters;
 }

@@ -27,8 +27,7 @@ export function xmlSafe(text: string): string {
   return text.replace(ILLEGAL_XML, "");
 }
 
-export const UNEXPECTED_SUCCESS_MESSAGE =
-  "Unexpected success: the test is marked as an expected failure but passed";
+export const UNEXPECTED_SUCCESS_MESSAGE = "Unexpected success: the test is marked as an expected failure but passed";
 
 /** The exception type and message unittest's traceback ends with ("pkg.Error: message"). */
 export function exceptionOf(traceback: string | undefined): {
@@ -37,18 +36,12 @@ export function exceptionOf(traceback: string | undefined): {
 } {
   if (!traceback) return { type: "", message: "" };
   // --buffer appends the captured output after the traceback; it is not part of the exception.
-  const text = traceback
-    .split(/\n(?:Stdout|Stderr):\n/)[0]!
-    .replace(/\s+$/, "");
+  const text = traceback.split(/\n(?:Stdout|Stderr):\n/)[0]!.replace(/\s+$/, "");
   const lines = text.split("\n");
   let start = lines.length - 1;
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i]!;
-    if (
-      line.startsWith(" ") ||
-      line.startsWith("Traceback (most recent call last)")
-    )
-      break;
+    if (line.startsWith(" ") || line.startsWith("Traceback (most recent call last)")) break;
     start = i;
   }
   // The exception starts at the last unindented line that looks like "Name: ..." or "Name".
@@ -65,9 +58,7 @@ export function exceptionOf(traceback: string | undefined): {
 const seconds3 = (s: number): string => Math.max(0, s).toFixed(3);
 
 function isoTimestamp(run: RunData, offsetSeconds: number): string {
-  return new Date(Date.parse(run.startedAt) + offsetSeconds * 1000)
-    .toISOString()
-    .replace(/\.\d+Z$/, "+00:00");
+  return new Date(Date.parse(run.startedAt) + offsetSeconds * 1000).toISOString().replace(/\.\d+Z$/, "+00:00");
 }
 
 /** One <testcase>: the test itself, or one of its failing subtests. */
@@ -88,8 +79,7 @@ export function caseEntries(test: TestData): CaseEntry[] {
     bySubtest.set(o.test, [...(bySubtest.get(o.test) ?? []), o]);
   }
   const entries: CaseEntry[] = [];
-  if (own.length > 0 || bySubtest.size === 0)
-    entries.push({ name: test.name, time: test.duration, outcomes: own });
+  if (own.length > 0 || bySubtest.size === 0) entries.push({ name: test.name, time: test.duration, outcomes: own });
   for (const [id, outcomes] of bySubtest) {
     // "app.tests.C.test_x (i=3)" → "test_x (i=3)", as unittest-xml-reporting names subtests.
     const params = id.startsWith(test.id) ? id.slice(test.id.length) : ` ${id}`;
@@ -107,19 +97,9 @@ export function caseEntries(test: TestData): CaseEntry[] {
 type Verdict = "failure" | "error" | "skipped" | "passed";
 
 function verdictOf(outcomes: OutcomeData[]): Verdict {
-  if (
-    outcomes.some(
-      (o) => o.outcome === "error" || o.outcome === "unexpectedSuccess",
-    )
-  )
-    return "error";
+  if (outcomes.some((o) => o.outcome === "error" || o.outcome === "unexpectedSuccess")) return "error";
   if (outcomes.some((o) => o.outcome === "failure")) return "failure";
-  if (
-    outcomes.length > 0 &&
-    outcomes.every(
-      (o) => o.outcome === "skip" || o.outcome === "expectedFailure",
-    )
-  )
+  if (outcomes.length > 0 && outcomes.every((o) => o.outcome === "skip" || o.outcome === "expectedFailure"))
     return "skipped";
   return "passed";
 }
@@ -131,9 +111,7 @@ function addOutcome(testcase: XMLBuilder, o: OutcomeData): void {
     case "failure":
     case "error": {
       const { type, message } = exceptionOf(o.traceback);
-      testcase
-        .ele(o.outcome, { type: xmlSafe(type), message: xmlSafe(message) })
-        .txt(xmlSafe(o.traceback ?? ""));
+      testcase.ele(o.outcome, { type: xmlSafe(type), message: xmlSafe(message) }).txt(xmlSafe(o.traceback ?? ""));
       return;
     }
     case "skip":
@@ -173,12 +151,7 @@ interface SuiteCounts {
  * One <testsuite> for a class, whatever ran it: the whole class, or the parts of a class split
  * across workers, or a class retried after its worker crashed.
  */
-function addSuite(
-  root: XMLBuilder,
-  run: RunData,
-  parts: ClassData[],
-  id: number,
-): SuiteCounts {
+function addSuite(root: XMLBuilder, run: RunData, parts: ClassData[], id: number): SuiteCounts {
   const cls = parts[0]!;
   const tests = parts.flatMap((p) => p.tests).sort((a, b) => a.start - b.start);
   const entries = tests.flatMap(caseEntries);
@@ -209,9 +182,7 @@ function addSuite(
     property("shard", `${run.shard.index}/${run.shard.total}`);
     property("shard-plan", run.shard.plan);
   }
-  const interrupted = parts
-    .filter((p) => p.interrupted)
-    .map((p) => p.interrupted);
+  const interrupted = parts.filter((p) => p.interrupted).map((p) => p.interrupted);
   if (interrupted.length > 0) property("interrupted", interrupted.join("; "));
   for (const entry of entries) {
     const testcase = suite.ele("testcase", {
@@ -232,8 +203,7 @@ function addSuite(
 
 /** Attribute totals of a <testsuites> root, summed over its suites. */
 export function suiteTotals(suites: SuiteCounts[]): Record<string, string> {
-  const sum = (key: "tests" | "failures" | "errors"): string =>
-    String(suites.reduce((n, s) => n + s[key], 0));
+  const sum = (key: "tests" | "failures" | "errors"): string => String(suites.reduce((n, s) => n + s[key], 0));
   return {
     tests: sum("tests"),
     failures: sum("failures"),
@@ -251,9 +221,7 @@ export function junitXml(run: RunData): string {
   for (const cls of run.classes) {
     byLabel.set(cls.label, [...(byLabel.get(cls.label) ?? []), cls]);
   }
-  const suites = [...byLabel.values()].map((parts, i) =>
-    addSuite(root, run, parts, i),
-  );
+  const suites = [...byLabel.values()].map((parts, i) => addSuite(root, run, parts, i));
   root.att(suiteTotals(suites));
   return doc.end({ prettyPrint: true }) + "\n";
 }
@@ -262,16 +230,9 @@ export function junitXml(run: RunData): string {
  * Creates the report's missing parent directories one by one (Node's recursive mkdir never
  * returns for some impossible paths, e.g. under /proc), then writes the report.
  */
-export async function writeReportFile(
-  file: string,
-  text: string,
-): Promise<void> {
+export async function writeReportFile(file: string, text: string): Promise<void> {
   const missing: string[] = [];
-  for (
-    let dir = path.dirname(path.resolve(file));
-    !(await stat(dir).catch(() => undefined));
-    dir = path.dirname(dir)
-  ) {
+  for (let dir = path.dirname(path.resolve(file)); !(await stat(dir).catch(() => undefined)); dir = path.dirname(dir)) {
     missing.unshift(dir);
     if (path.dirname(dir) === dir) break;
   }
@@ -289,7 +250,6 @@ export class JunitReporter implements Reporter {
   async finish(ctx: ReportContext): Promise<void> {
     const file = path.resolve(ctx.hello.cwd, this.file);
     await writeReportFile(file, junitXml(buildRunData(ctx)));
-    if (ctx.config.django.verbosity >= 1)
-      ctx.stderr(`JUnit XML report written to ${this.file}\n`);
+    if (ctx.config.django.verbosity >= 1) ctx.stderr(`JUnit XML report written to ${this.file}\n`);
   }
 }

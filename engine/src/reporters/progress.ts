@@ -41,11 +41,7 @@ export interface ProgressOptions {
 const CLEAR_LINE = "\r\x1b[2K";
 const DRAW_EVERY_MS = 100;
 
-export function chooseMode(
-  verbosity: number,
-  mode: ProgressMode | "auto",
-  terminal?: Terminal,
-): ProgressMode {
+export function chooseMode(verbosity: number, mode: ProgressMode | "auto", terminal?: Terminal): ProgressMode {
   if (verbosity < 1 || mode === "off") return "off";
   if (mode !== "auto") return mode;
   return terminal?.isTTY ? "live" : "plain";
@@ -110,12 +106,8 @@ export class ProgressReporter {
     if (this.mode === "off") return;
     this.source = source;
     this.startedAt = this.now();
-    const every =
-      this.mode === "live" ? 1000 : (this.opts.intervalSeconds ?? 30) * 1000;
-    this.timer = setInterval(
-      () => (this.mode === "live" ? this.draw() : this.plainLine()),
-      every,
-    );
+    const every = this.mode === "live" ? 1000 : (this.opts.intervalSeconds ?? 30) * 1000;
+    this.timer = setInterval(() => (this.mode === "live" ? this.draw() : this.plainLine()), every);
     this.timer.unref();
     if (this.mode === "live") this.draw();
   }
@@ -163,8 +155,7 @@ export class ProgressReporter {
     let line = parts.join(" · ");
     if (this.opts.verbosity >= 2 && this.source) {
       const busy = this.source.current().filter((w) => w.label);
-      if (busy.length > 0)
-        line += " · " + busy.map((w) => `${w.slot}: ${w.label}`).join("  ");
+      if (busy.length > 0) line += " · " + busy.map((w) => `${w.slot}: ${w.label}`).join("  ");
     }
     return truncate(line, width);
   }
@@ -172,10 +163,8 @@ export class ProgressReporter {
   /** One plain progress line (CI logs). */
   plainText(): string {
     const s = this.status();
-    const percent =
-      s.total > 0 ? ` (${Math.floor((100 * s.done) / s.total)}%)` : "";
-    const left =
-      s.remaining !== undefined ? `, about ${clock(s.remaining)} left` : "";
+    const percent = s.total > 0 ? ` (${Math.floor((100 * s.done) / s.total)}%)` : "";
+    const left = s.remaining !== undefined ? `, about ${clock(s.remaining)} left` : "";
     return `Progress: ${s.done}/${s.total} tests${percent}, ${s.failed} failed, ${clock(s.elapsed)} elapsed${left}\n`;
   }
 
@@ -203,8 +192,7 @@ export class ProgressReporter {
     let line = this.liveLine(width);
     if (this.partial) {
       const room = width - line.length - 1;
-      if (room > 0)
-        line = `${this.partial.length > room ? this.partial.slice(-room) : this.partial} ${line}`;
+      if (room > 0) line = `${this.partial.length > room ? this.partial.slice(-room) : this.partial} ${line}`;
     }
     this.opts.write(CLEAR_LINE + line);
     this.drawn = true;
@@ -218,7 +206,5 @@ export class ProgressReporter {
 }
 
 function truncate(text: string, width: number): string {
-  return text.length <= width
-    ? text
-    : text.slice(0, Math.max(0, width - 1)) + "…";
+  return text.length <= width ? text : text.slice(0, Math.max(0, width - 1)) + "…";
 }

@@ -93,9 +93,7 @@ export function testName(id: string, classLabel: string): string {
 /** A path inside the project as the project sees it (checkouts on CI machines differ). */
 function projectRelative(file: string, projectDir: string): string {
   const relative = path.relative(projectDir, file);
-  return relative.startsWith("..") || path.isAbsolute(relative)
-    ? file
-    : relative.split(path.sep).join("/");
+  return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative.split(path.sep).join("/");
 }
 
 function testData(record: TestRecord, classLabel: string): TestData {
@@ -122,8 +120,7 @@ export function buildRunData(ctx: ReportContext): RunData {
   const { results } = ctx;
   const phases: RunData["phases"] = {};
   for (const [name, p] of Object.entries(results.phases)) {
-    if (p && p.end !== undefined)
-      phases[name as Phase] = { start: seconds(p.start), end: seconds(p.end) };
+    if (p && p.end !== undefined) phases[name as Phase] = { start: seconds(p.start), end: seconds(p.end) };
   }
   // A class record is a class, a part of a split class, or a retry after a crash: each lists
   // the tests it ran. A test belongs to the last record that ran it; a class-level error
@@ -186,9 +183,7 @@ export function buildRunData(ctx: ReportContext): RunData {
         }
       : null,
     phases,
-    workerReady: Object.fromEntries(
-      [...results.workerReadyAt].map(([slot, t]) => [String(slot), seconds(t)]),
-    ),
+    workerReady: Object.fromEntries([...results.workerReadyAt].map(([slot, t]) => [String(slot), seconds(t)])),
     testsRun: results.testsRun,
     counts: { ...results.counts },
     clones: { ...ctx.cloneStats },

@@ -7,10 +7,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { RunResults } from "../results.ts";
 
-export const BASELINE_FILE = path.join(
-  ".django-concurrent-test",
-  "sequential.json",
-);
+export const BASELINE_FILE = path.join(".django-concurrent-test", "sequential.json");
 
 export interface SequentialBaseline {
   seconds: number;
@@ -21,10 +18,7 @@ export interface SequentialBaseline {
 /** sha256 of the sorted test ids, as python/django_concurrent_test/baseline.py computes it. */
 export function selectionKeyOf(testIds: Iterable<string>): string {
   const sorted = [...testIds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return createHash("sha256")
-    .update(sorted.join("\n"))
-    .digest("hex")
-    .slice(0, 16);
+  return createHash("sha256").update(sorted.join("\n")).digest("hex").slice(0, 16);
 }
 
 /** The key of the tests this run selected (this shard's only, when sharded). */
@@ -34,23 +28,14 @@ export function selectionKey(results: RunResults): string {
   return selectionKeyOf(classes.flatMap((c) => c.tests.map((t) => t.id)));
 }
 
-export async function loadSequentialBaseline(
-  projectDir: string,
-  key: string,
-): Promise<SequentialBaseline | null> {
+export async function loadSequentialBaseline(projectDir: string, key: string): Promise<SequentialBaseline | null> {
   try {
-    const data = JSON.parse(
-      await readFile(path.join(projectDir, BASELINE_FILE), "utf8"),
-    ) as {
+    const data = JSON.parse(await readFile(path.join(projectDir, BASELINE_FILE), "utf8")) as {
       version?: number;
       selections?: Record<string, Partial<SequentialBaseline>>;
     };
     const entry = data.version === 1 ? data.selections?.[key] : undefined;
-    if (
-      entry &&
-      typeof entry.seconds === "number" &&
-      typeof entry.tests === "number"
-    ) {
+    if (entry && typeof entry.seconds === "number" && typeof entry.tests === "number") {
       return {
         seconds: entry.seconds,
         tests: entry.tests,

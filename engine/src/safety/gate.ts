@@ -5,13 +5,7 @@ import type { RunConfig } from "../config/resolve.ts";
 import { SecurityException } from "../errors.ts";
 import type { ProjectSettings } from "../protocol/messages.ts";
 import { checkHosts } from "./hosts.ts";
-import {
-  assertSafeName,
-  controlCharacterReason,
-  NAME_LIMITS,
-  SAFE_NAME_HINT,
-  shown,
-} from "./identifiers.ts";
+import { assertSafeName, controlCharacterReason, NAME_LIMITS, SAFE_NAME_HINT, shown } from "./identifiers.ts";
 import {
   looksLikeTest,
   namePolicy,
@@ -22,16 +16,13 @@ import {
 } from "./names.ts";
 import { plannedNames } from "./planned-names.ts";
 
-export function checkOptIn(
-  config: RunConfig,
-  env: NodeJS.ProcessEnv = {},
-): void {
+export function checkOptIn(config: RunConfig, env: NodeJS.ProcessEnv = {}): void {
   if (!config.enabled) {
     const value = env.DJANGO_ENABLE_CONCURRENT;
     throw new SecurityException(
       value === undefined
-        ? "concurrent testing is not enabled: DJANGO_ENABLE_CONCURRENT is not set"
-        : `concurrent testing is not enabled: DJANGO_ENABLE_CONCURRENT is ${shown(value)} (it overrides CONCURRENT_TEST_CONFIG["enabled"])`,
+        ? "concurrent testing is disabled: DJANGO_ENABLE_CONCURRENT is not set"
+        : `concurrent testing is disabled: DJANGO_ENABLE_CONCURRENT is ${shown(value)} (it overrides CONCURRENT_TEST_CONFIG["enabled"])`,
       'set DJANGO_ENABLE_CONCURRENT=1 (1, true or yes), or CONCURRENT_TEST_CONFIG["enabled"] = True with the variable unset',
     );
   }
@@ -65,20 +56,13 @@ function engineCreates(vendor: string): boolean {
  * production pattern; names the run creates must also be safe identifiers (within the server's
  * length limit, clone suffix included) and look like test databases.
  */
-export function checkNames(
-  settings: ProjectSettings,
-  policy: NamePolicy,
-  workers: number,
-): void {
+export function checkNames(settings: ProjectSettings, policy: NamePolicy, workers: number): void {
   for (const planned of plannedNames(settings, workers)) {
     const { name, vendor, where } = planned;
     const display = planned.display ?? name;
     const control = controlCharacterReason(name);
     if (control) {
-      throw new SecurityException(
-        `unsafe database name ${shown(name)} (${where}): ${control}`,
-        SAFE_NAME_HINT,
-      );
+      throw new SecurityException(`unsafe database name ${shown(name)} (${where}): ${control}`, SAFE_NAME_HINT);
     }
     const created = planned.created && engineCreates(vendor);
     if (created) assertSafeName(name, vendor, where, display);
@@ -90,27 +74,17 @@ export function checkNames(
       );
     }
     if (created && !looksLikeTest(name, vendor, policy)) {
-      throw new SecurityException(
-        `${where} ${shown(display)} matches no test database pattern`,
-        TEST_NAME_HINT,
-      );
+      throw new SecurityException(`${where} ${shown(display)} matches no test database pattern`, TEST_NAME_HINT);
     }
   }
 }
 
 /** Every check that needs only configuration and settings: nothing is connected to yet. */
-export function runSafetyGate(
-  config: RunConfig,
-  settings: ProjectSettings,
-  env: NodeJS.ProcessEnv = {},
-): NamePolicy {
+export function runSafetyGate(config: RunConfig, settings: ProjectSettings, env: NodeJS.ProcessEnv = {}): NamePolicy {
   checkOptIn(config, env);
   checkDebug(config, settings);
   checkHosts(settings, config.settings.allowed_hosts ?? [], env);
-  const policy = namePolicy(
-    config.settings.production_patterns,
-    config.settings.test_patterns,
-  );
+  const policy = namePolicy(config.settings.production_patterns, config.settings.test_patterns);
   checkNames(settings, policy, config.workers);
   return policy;
 }

@@ -4,10 +4,7 @@
 import net from "node:net";
 import { SecurityException } from "../errors.ts";
 import { shown } from "./identifiers.ts";
-import type {
-  DatabaseSettings,
-  ProjectSettings,
-} from "../protocol/messages.ts";
+import type { DatabaseSettings, ProjectSettings } from "../protocol/messages.ts";
 
 export interface EffectiveHost {
   host: string;
@@ -20,20 +17,14 @@ export interface EffectiveHost {
  * default: libpq reads PGHOST (a unix socket when unset), MySQL clients MYSQL_HOST (localhost).
  * libpq's PGHOSTADDR overrides name lookup, so it is checked whenever it is set.
  */
-export function effectiveHosts(
-  alias: string,
-  db: DatabaseSettings,
-  env: NodeJS.ProcessEnv,
-): EffectiveHost[] {
+export function effectiveHosts(alias: string, db: DatabaseSettings, env: NodeJS.ProcessEnv): EffectiveHost[] {
   const where = `DATABASES["${alias}"]`;
-  const configured =
-    db.host === null || db.host === undefined ? "" : String(db.host);
+  const configured = db.host === null || db.host === undefined ? "" : String(db.host);
   const hosts: EffectiveHost[] = [];
   if (db.vendor === "postgresql") {
     // libpq accepts a comma-separated list of hosts and tries each in turn.
     if (configured !== "") {
-      for (const h of configured.split(","))
-        hosts.push({ host: h.trim(), source: `${where} HOST` });
+      for (const h of configured.split(",")) hosts.push({ host: h.trim(), source: `${where} HOST` });
     } else if (env.PGHOST) {
       for (const h of env.PGHOST.split(","))
         hosts.push({
@@ -46,8 +37,7 @@ export function effectiveHosts(
         hosts.push({ host: h.trim(), source: `PGHOSTADDR (used by ${where})` });
     }
   } else if (db.vendor === "mysql") {
-    if (configured !== "")
-      hosts.push({ host: configured, source: `${where} HOST` });
+    if (configured !== "") hosts.push({ host: configured, source: `${where} HOST` });
     else if (env.MYSQL_HOST)
       hosts.push({
         host: env.MYSQL_HOST,
@@ -65,15 +55,11 @@ export function isLocalHost(host: string): boolean {
   const lower = host.toLowerCase();
   if (lower === "localhost") return true;
   if (net.isIPv4(lower)) return lower.startsWith("127.");
-  const bare =
-    lower.startsWith("[") && lower.endsWith("]") ? lower.slice(1, -1) : lower;
+  const bare = lower.startsWith("[") && lower.endsWith("]") ? lower.slice(1, -1) : lower;
   if (net.isIPv6(bare)) {
     // The URL parser canonicalizes IPv6 (::0:1, 0:0:0:0:0:0:0:1, ::ffff:127.0.0.1 ...).
     const canonical = new URL(`http://[${bare}]/`).hostname;
-    return (
-      canonical === "[::1]" ||
-      /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical)
-    );
+    return canonical === "[::1]" || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical);
   }
   return false;
 }
@@ -84,11 +70,7 @@ function isAllowed(host: string, allowed: readonly string[]): boolean {
 }
 
 /** Refuses the first database host that is neither local nor explicitly allowed. */
-export function checkHosts(
-  settings: ProjectSettings,
-  allowedHosts: readonly string[],
-  env: NodeJS.ProcessEnv,
-): void {
+export function checkHosts(settings: ProjectSettings, allowedHosts: readonly string[], env: NodeJS.ProcessEnv): void {
   for (const [alias, db] of Object.entries(settings.databases)) {
     if (db.vendor === "sqlite") continue;
     for (const { host, source } of effectiveHosts(alias, db, env)) {

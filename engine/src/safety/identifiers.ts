@@ -6,9 +6,7 @@ import path from "node:path";
 import { SecurityException } from "../errors.ts";
 
 /** Longest database name per server: PostgreSQL silently truncates past NAMEDATALEN - 1 bytes. */
-export const NAME_LIMITS: Readonly<
-  Record<string, { max: number; unit: "bytes" | "characters"; label: string }>
-> = {
+export const NAME_LIMITS: Readonly<Record<string, { max: number; unit: "bytes" | "characters"; label: string }>> = {
   postgresql: { max: 63, unit: "bytes", label: "PostgreSQL" },
   mysql: { max: 64, unit: "characters", label: "MySQL/MariaDB" },
 };
@@ -33,10 +31,7 @@ const NAMED: Readonly<Record<string, string>> = {
 
 /** A name as a one-line message shows it: quoted, anything outside printable ASCII escaped. */
 export function shown(text: string): string {
-  return JSON.stringify(text).replace(
-    /[^\x20-\x7e]/gu,
-    (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`,
-  );
+  return JSON.stringify(text).replace(/[^\x20-\x7e]/gu, (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
 }
 
 function codePoint(ch: string): string {
@@ -48,10 +43,8 @@ export function describeCharacter(ch: string): string {
   const named = NAMED[ch];
   if (named) return `${named} (${codePoint(ch)})`;
   const cp = ch.codePointAt(0)!;
-  if (cp < 0x20 || cp === 0x7f || (cp >= 0x80 && cp < 0xa0))
-    return `a control character (${codePoint(ch)})`;
-  if (cp > 0x7f)
-    return `the non-ASCII character ${codePoint(ch)} (a possible look-alike)`;
+  if (cp < 0x20 || cp === 0x7f || (cp >= 0x80 && cp < 0xa0)) return `a control character (${codePoint(ch)})`;
+  if (cp > 0x7f) return `the non-ASCII character ${codePoint(ch)} (a possible look-alike)`;
   return `the character ${shown(ch)}`;
 }
 
@@ -67,9 +60,7 @@ function firstBad(text: string, allowed: RegExp): [string, number] | null {
 /** NUL and control characters are never part of a name or path the engine accepts. */
 export function controlCharacterReason(name: string): string | null {
   const bad = /[\u0000-\u001f\u007f-\u009f]/u.exec(name);
-  return bad
-    ? `it contains ${describeCharacter(bad[0])} at position ${bad.index + 1}`
-    : null;
+  return bad ? `it contains ${describeCharacter(bad[0])} at position ${bad.index + 1}` : null;
 }
 
 /** Why `name` is not a safe database name for `vendor`, or null when it is. */
@@ -88,13 +79,11 @@ export function unsafeNameReason(name: string, vendor: string): string | null {
     return null;
   }
   const bad = firstBad(name, SERVER_NAME_CHAR);
-  if (bad)
-    return `it contains ${describeCharacter(bad[0])} at position ${bad[1] + 1}`;
+  if (bad) return `it contains ${describeCharacter(bad[0])} at position ${bad[1] + 1}`;
   if (name.startsWith("-")) return 'it starts with "-"';
   const limit = NAME_LIMITS[vendor];
   if (limit) {
-    const length =
-      limit.unit === "bytes" ? Buffer.byteLength(name) : [...name].length;
+    const length = limit.unit === "bytes" ? Buffer.byteLength(name) : [...name].length;
     if (length > limit.max) {
       return `it is ${length} ${limit.unit} long; ${limit.label} allows ${limit.max}`;
     }
@@ -106,17 +95,9 @@ export const SAFE_NAME_HINT =
   'database names may use ASCII letters, digits, "_" and "-", at most 63 bytes for PostgreSQL and 64 characters for MySQL/MariaDB, clone suffix included';
 
 /** Throws a SecurityException naming the problem unless `name` is safe to put in SQL. */
-export function assertSafeName(
-  name: string,
-  vendor: string,
-  where: string,
-  display = name,
-): void {
+export function assertSafeName(name: string, vendor: string, where: string, display = name): void {
   const reason = unsafeNameReason(name, vendor);
   if (reason) {
-    throw new SecurityException(
-      `unsafe database name ${shown(display)} (${where}): ${reason}`,
-      SAFE_NAME_HINT,
-    );
+    throw new SecurityException(`unsafe database name ${shown(display)} (${where}): ${reason}`, SAFE_NAME_HINT);
   }
 }

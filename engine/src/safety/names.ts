@@ -15,13 +15,7 @@ export const PRODUCTION_PATTERNS: readonly string[] = [
   "_staging$",
 ];
 
-export const TEST_PATTERNS: readonly string[] = [
-  "^test_",
-  "^dev_test",
-  "^ci_test",
-  "_test$",
-  "_testing$",
-];
+export const TEST_PATTERNS: readonly string[] = ["^test_", "^dev_test", "^ci_test", "_test$", "_testing$"];
 
 /** The engine's own suffix on clone names: <template>_<worker slot>. */
 const CLONE_SUFFIX = /_\d+$/;
@@ -45,15 +39,9 @@ function compile(patterns: readonly string[], setting: string): RegExp[] {
 }
 
 /** User patterns extend the built-in lists; nothing can remove a built-in production pattern. */
-export function namePolicy(
-  extraProduction: string[] = [],
-  extraTest: string[] = [],
-): NamePolicy {
+export function namePolicy(extraProduction: string[] = [], extraTest: string[] = []): NamePolicy {
   return {
-    production: compile(
-      [...PRODUCTION_PATTERNS, ...extraProduction],
-      "production_patterns",
-    ),
+    production: compile([...PRODUCTION_PATTERNS, ...extraProduction], "production_patterns"),
     test: compile([...TEST_PATTERNS, ...extraTest], "test_patterns"),
   };
 }
@@ -72,28 +60,16 @@ function judgedForms(name: string, vendor: string): string[] {
   return stripped === judged ? [judged] : [judged, stripped];
 }
 
-export function productionPatternOf(
-  name: string,
-  vendor: string,
-  policy: NamePolicy,
-): RegExp | undefined {
+export function productionPatternOf(name: string, vendor: string, policy: NamePolicy): RegExp | undefined {
   const forms = judgedForms(name, vendor);
   return policy.production.find((re) => forms.some((form) => re.test(form)));
 }
 
-export function looksLikeProduction(
-  name: string,
-  vendor: string,
-  policy: NamePolicy,
-): boolean {
+export function looksLikeProduction(name: string, vendor: string, policy: NamePolicy): boolean {
   return productionPatternOf(name, vendor, policy) !== undefined;
 }
 
-export function looksLikeTest(
-  name: string,
-  vendor: string,
-  policy: NamePolicy,
-): boolean {
+export function looksLikeTest(name: string, vendor: string, policy: NamePolicy): boolean {
   const forms = judgedForms(name, vendor);
   return policy.test.some((re) => forms.some((form) => re.test(form)));
 }
@@ -107,11 +83,7 @@ export const TEST_NAME_HINT =
  * Throws unless the engine may create or drop a database of this name: safe characters and
  * length, no production pattern, a test pattern. db/ modules call it before every statement.
  */
-export function assertTestDatabaseName(
-  name: string,
-  vendor: string,
-  policy: NamePolicy,
-): void {
+export function assertTestDatabaseName(name: string, vendor: string, policy: NamePolicy): void {
   assertSafeName(name, vendor, "refusing to create or drop it");
   const production = productionPatternOf(name, vendor, policy);
   if (production) {

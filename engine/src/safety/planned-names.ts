@@ -2,11 +2,7 @@
 // and TEST TEMPLATE, the test database name (TEST NAME or Django's "test_" + NAME) and each
 // worker's clone of the template made from it.
 import path from "node:path";
-import {
-  HASH_LENGTH,
-  serverCloneName,
-  serverTemplateName,
-} from "../cache/naming.ts";
+import { HASH_LENGTH, serverCloneName, serverTemplateName } from "../cache/naming.ts";
 import { sqliteCloneName } from "../db/sqlite.ts";
 import type { ProjectSettings } from "../protocol/messages.ts";
 import { NAME_LIMITS } from "./identifiers.ts";
@@ -34,29 +30,16 @@ function isMemoryName(name: string | null): boolean {
 }
 
 /** The test database name Django would use (null: SQLite in memory, or no NAME). */
-export function plannedTestName(
-  vendor: string,
-  name: string | null,
-  testName: string | null,
-): string | null {
+export function plannedTestName(vendor: string, name: string | null, testName: string | null): string | null {
   if (vendor === "sqlite") return isMemoryName(testName) ? null : testName;
   if (testName) return testName;
   return name ? TEST_DATABASE_PREFIX + name : null;
 }
 
-function clones(
-  alias: string,
-  vendor: string,
-  where: string,
-  template: string,
-  workers: number,
-): PlannedName[] {
+function clones(alias: string, vendor: string, where: string, template: string, workers: number): PlannedName[] {
   const planned: PlannedName[] = [];
   for (let slot = 1; slot <= workers; slot++) {
-    const name =
-      vendor === "sqlite"
-        ? sqliteCloneName(template, slot)
-        : serverCloneName(template, slot);
+    const name = vendor === "sqlite" ? sqliteCloneName(template, slot) : serverCloneName(template, slot);
     const display = name.replace(SOME_HASH, SHOWN_HASH);
     planned.push({
       alias,
@@ -70,10 +53,7 @@ function clones(
   return planned;
 }
 
-export function plannedNames(
-  settings: ProjectSettings,
-  workers: number,
-): PlannedName[] {
+export function plannedNames(settings: ProjectSettings, workers: number): PlannedName[] {
   const planned: PlannedName[] = [];
   for (const [alias, db] of Object.entries(settings.databases)) {
     const where = `DATABASES["${alias}"]`;
@@ -123,10 +103,7 @@ export function plannedNames(
       created: true,
     });
     if (vendor !== "sqlite" && !(vendor in NAME_LIMITS)) continue; // not cloned: falls back
-    const template =
-      vendor === "sqlite"
-        ? testName
-        : serverTemplateName(vendor, testName, SOME_HASH);
+    const template = vendor === "sqlite" ? testName : serverTemplateName(vendor, testName, SOME_HASH);
     planned.push(...clones(alias, vendor, where, template, workers));
   }
   return planned;

@@ -5,10 +5,7 @@
 import type { BackendContext, DatabaseBackend } from "../db/backend.ts";
 import { CLONEABLE_VENDORS, openBackend } from "../db/index.ts";
 import { ConfigError, InsufficientPrivileges } from "../errors.ts";
-import type {
-  DatabaseSettings,
-  ProjectSettings,
-} from "../protocol/messages.ts";
+import type { DatabaseSettings, ProjectSettings } from "../protocol/messages.ts";
 import { shown } from "./identifiers.ts";
 import type { NamePolicy } from "./names.ts";
 import { plannedNames } from "./planned-names.ts";
@@ -27,15 +24,8 @@ export async function checkPrivileges(
 ): Promise<void> {
   const planned = plannedNames(settings, workers);
   for (const [alias, db] of Object.entries(settings.databases)) {
-    if (
-      db.vendor === "sqlite" ||
-      db.test.mirror ||
-      !CLONEABLE_VENDORS.includes(db.vendor)
-    )
-      continue;
-    const names = planned
-      .filter((p) => p.alias === alias && p.created)
-      .map((p) => p.name);
+    if (db.vendor === "sqlite" || db.test.mirror || !CLONEABLE_VENDORS.includes(db.vendor)) continue;
+    const names = planned.filter((p) => p.alias === alias && p.created).map((p) => p.name);
     if (names.length === 0) continue;
     const backend = open({ settings: db, policy, concurrency: 1 });
     let report;

@@ -5,8 +5,7 @@
 export type LossKind = "timeout" | "hung" | "crash" | "startFailure";
 
 /** What became of a crashed class's unfinished tests when they were run again. */
-export type RetryResult =
-  "pending" | "passed" | "failed" | "crashed again" | "timed out" | "not run";
+export type RetryResult = "pending" | "passed" | "failed" | "crashed again" | "timed out" | "not run";
 
 export interface Incident {
   kind: LossKind;
@@ -40,10 +39,7 @@ export function formatIncidents(incidents: readonly Incident[]): string {
   for (const incident of incidents) {
     let line = `  worker ${incident.slot}${incident.pid ? ` (pid ${incident.pid})` : ""} ${TITLE[incident.kind]}: ${incident.message}`;
     if (incident.retry) {
-      line +=
-        incident.retry === "pending"
-          ? "; a retry was queued"
-          : `; retried on a fresh worker: ${incident.retry}`;
+      line += incident.retry === "pending" ? "; a retry was queued" : `; retried on a fresh worker: ${incident.retry}`;
     }
     lines.push(line);
   }

@@ -110,11 +110,7 @@ const SIGNAL_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(os.constants.signals).map(([name, number]) => [number, name]),
 );
 
-const FAILED = new Set<OutcomeEvent["outcome"]>([
-  "failure",
-  "error",
-  "unexpectedSuccess",
-]);
+const FAILED = new Set<OutcomeEvent["outcome"]>(["failure", "error", "unexpectedSuccess"]);
 
 export class WorkerPool {
   private readonly server: Server;
@@ -131,10 +127,7 @@ export class WorkerPool {
   /** Tests whose start was reported (a retry must not count them twice). */
   private readonly reportedStart = new Set<string>();
   /** The incident each retry item answers. */
-  private readonly retryOf = new Map<
-    WorkItem,
-    { incident: Incident; running: string | null; why: string }
-  >();
+  private readonly retryOf = new Map<WorkItem, { incident: Incident; running: string | null; why: string }>();
   readonly incidents: Incident[] = [];
   private resolveDone!: () => void;
   private rejectDone!: (error: Error) => void;
@@ -172,11 +165,7 @@ export class WorkerPool {
     opts.bridge.channel.on("close", () => {
       // Forked workers and the teardown both need it: without it the run cannot go on.
       if (!this.stopping && !this.interrupted) {
-        this.fail(
-          new ChannelClosedError(
-            "the Python process that forks the workers went away mid-run",
-          ),
-        );
+        this.fail(new ChannelClosedError("the Python process that forks the workers went away mid-run"));
       }
     });
   }
@@ -184,16 +173,12 @@ export class WorkerPool {
   /** Start every worker and run the queue dry; resolves when all handed-out work is back. */
   async run(): Promise<void> {
     if (this.finished) return this.done; // interrupted before it started
-    await new Promise<void>((resolve) =>
-      this.server.listen(this.socketPath, resolve),
-    );
+    await new Promise<void>((resolve) => this.server.listen(this.socketPath, resolve));
     const slots = this.opts.slots.map((s) => s.slot);
     for (const slot of slots) this.workers.set(slot, this.newWorker(slot, 1));
     if (this.opts.startMethod === "fork") {
-      for (const slot of slots)
-        this.pendingForks.set(slot, this.workers.get(slot)!);
-      if (slots.length > 0)
-        this.opts.bridge.forkWorkers(this.socketPath, slots);
+      for (const slot of slots) this.pendingForks.set(slot, this.workers.get(slot)!);
+      if (slots.length > 0) this.opts.bridge.forkWorkers(this.socketPath, slots);
     } else {
       for (const slot of slots) this.spawnWorker(this.workers.get(slot)!);
     }
@@ -237,14 +222,7 @@ export class WorkerPool {
   private spawnWorker(worker: Worker): void {
     const child = spawn(
       this.opts.python,
-      [
-        "-m",
-        "django_concurrent_test.worker",
-        "--socket",
-        this.socketPath,
-        "--slot",
-        String(worker.slot),
-      ],
+      ["-m", "django_concurrent_test.worker", "--socket", this.socketPath, "--slot", String(worker.slot)],
       { stdio: ["ignore", "inherit", "inherit"], env: this.opts.env },
     );
     worker.child = child;
@@ -267,17 +245,13 @@ export class WorkerPool {
     worker.pid = pid;
     this.byPid.set(pid, worker);
     // Killed (interrupt, stop, a timeout while starting) before its pid was known.
-    if (worker.state === "stopping" || worker.state === "lost" || worker.killed)
-      killQuietly(pid, "SIGKILL");
+    if (worker.state === "stopping" || worker.state === "lost" || worker.killed) killQuietly(pid, "SIGKILL");
   }
 
   private onBridgeExit(message: WorkerExited): void {
     const worker = this.byPid.get(message.pid);
     if (!worker) return;
-    const signal =
-      message.signal === null
-        ? null
-        : (SIGNAL_NAMES[message.signal] ?? String(message.signal));
+    const signal = message.signal === null ? null : (SIGNAL_NAMES[message.signal] ?? String(message.signal));
     worker.exit = { code: message.code, signal };
     this.noteGone(worker);
   }
@@ -297,9 +271,7 @@ export class WorkerPool {
         worker.channel = channel;
         if (worker.pid !== message.pid) this.knowPid(worker, message.pid);
         worker.lastSeen = performance.now();
-        const clones = this.opts.slots.find(
-          (s) => s.slot === message.slot,
-        )!.clones;
+        const clones = this.opts.slots.find((s) => s.slot === message.slot)!.clones;
         channel.send({
           type: "configure",
           ...this.opts.configure,
@@ -333,8 +305,7 @@ export class WorkerPool {
         worker.ready = true;
         this.anyReady = true;
         results.emit("workerReady", worker.slot, worker.pid ?? 0);
-        if ([...this.workers.values()].every((w) => w.state !== "starting"))
-          this.readyAt ??= results.now();
+        if ([...this.workers.values()].every((w) => w.state !== "starting")) this.readyAt ??= results.now();
         this.dispatch(worker);
         break;
       case "testStart":
@@ -355,10 +326,7 @@ export class WorkerPool {
         worker.done.add(message.parent ?? message.test);
         if (FAILED.has(message.outcome)) worker.itemFailed = true;
         results.outcome(message, worker.slot);
-        if (
-          this.opts.failfast &&
-          (message.outcome === "failure" || message.outcome === "error")
-        ) {
+        if (this.opts.failfast && (message.outcome === "failure" || message.outcome === "error")) {
           this.opts.queue.stop();
         }
         break;
@@ -378,8 +346,7 @@ export class WorkerPool {
     this.doneActual += seconds;
     this.opts.results.classFinished(item.record.index);
     const retried = this.retryOf.get(item);
-    if (retried)
-      this.resolveRetry(item, worker.itemFailed ? "failed" : "passed");
+    if (retried) this.resolveRetry(item, worker.itemFailed ? "failed" : "passed");
     worker.item = undefined;
     worker.runningTest = undefined;
   }
@@ -409,29 +376,23 @@ export class WorkerPool {
   }
 
   private dispatchIdle(): void {
-    for (const w of this.workers.values())
-      if (w.state === "idle") this.dispatch(w);
+    for (const w of this.workers.values()) if (w.state === "idle") this.dispatch(w);
   }
 
   /** Finishes the run when nothing is running and nothing more will be. */
   private checkDone(): void {
     if (this.finished) return;
     const live = [...this.workers.values()];
-    const running = live.some(
-      (w) => w.state === "busy" || w.state === "killing",
-    );
-    const workLeft =
-      !this.opts.queue.isStopped && this.opts.queue.remaining.length > 0;
+    // A worker still starting is waited for too: it is then stopped like the others, so every
+    // worker of the run is seen ready and seen gone (fork start takes tens of milliseconds).
+    const running = live.some((w) => w.state === "busy" || w.state === "killing" || w.state === "starting");
+    const workLeft = !this.opts.queue.isStopped && this.opts.queue.remaining.length > 0;
     if (!workLeft) {
       if (!running) this.finish();
       return;
     }
     const canRun = live.some(
-      (w) =>
-        w.state === "idle" ||
-        w.state === "busy" ||
-        w.state === "starting" ||
-        w.state === "killing",
+      (w) => w.state === "idle" || w.state === "busy" || w.state === "starting" || w.state === "killing",
     );
     if (!canRun && this.replacing.size === 0) {
       // Nobody left to run what remains: report it rather than lose it.
@@ -469,10 +430,7 @@ export class WorkerPool {
             "hung",
             `no heartbeat for ${seconds(silent)}${where}: the process is frozen (a deadlock, a C extension holding the GIL, or a stopped process)`,
           );
-        } else if (
-          w.state === "busy" &&
-          now - w.itemStartedAt > this.timeoutMs
-        ) {
+        } else if (w.state === "busy" && now - w.itemStartedAt > this.timeoutMs) {
           const running = w.runningTest
             ? `; ${w.runningTest} had been running for ${seconds(now - w.runningSince)}`
             : "; no test was running (class setup or teardown)";
@@ -493,13 +451,8 @@ export class WorkerPool {
   }
 
   /** Kills a worker on purpose; its loss is then handled like any other, with this reason. */
-  private async kill(
-    worker: Worker,
-    kind: Exclude<LossKind, "crash">,
-    message: string,
-  ): Promise<void> {
-    if (worker.killed || worker.state === "lost" || worker.state === "stopping")
-      return;
+  private async kill(worker: Worker, kind: Exclude<LossKind, "crash">, message: string): Promise<void> {
+    if (worker.killed || worker.state === "lost" || worker.state === "stopping") return;
     worker.killed = { kind, message, stacks: null, at: performance.now() };
     if (worker.state !== "starting") worker.state = "killing";
     if (worker.pid && kind !== "startFailure") {
@@ -544,12 +497,7 @@ export class WorkerPool {
     const previous = worker.state;
     worker.state = "lost";
     if (this.workers.get(worker.slot) !== worker) return; // an earlier generation
-    if (
-      this.stopping ||
-      this.interrupted ||
-      this.finished ||
-      previous === "stopping"
-    ) {
+    if (this.stopping || this.interrupted || this.finished || previous === "stopping") {
       this.checkDone();
       return;
     }
@@ -559,9 +507,7 @@ export class WorkerPool {
     }
     const kind: LossKind = worker.killed?.kind ?? "crash";
     // Fatal signals (segfault, abort) leave faulthandler's stacks in the file.
-    const stacks =
-      worker.killed?.stacks ??
-      (cleanStacks(readFrom(worker.stackFile)) || null);
+    const stacks = worker.killed?.stacks ?? (cleanStacks(readFrom(worker.stackFile)) || null);
     const message = worker.killed?.message ?? this.crashMessage(worker);
     const item = worker.item;
     const incident: Incident = {
@@ -571,12 +517,7 @@ export class WorkerPool {
       message,
       label: item?.record.label ?? null,
       test: item ? (worker.runningTest ?? null) : null,
-      elapsed: item
-        ? round(
-            ((worker.killed?.at ?? performance.now()) - worker.itemStartedAt) /
-              1000,
-          )
-        : null,
+      elapsed: item ? round(((worker.killed?.at ?? performance.now()) - worker.itemStartedAt) / 1000) : null,
       stacks,
       retry: null,
     };
@@ -606,16 +547,10 @@ export class WorkerPool {
   /** Reports what a lost worker did not finish, or queues it again after a crash. */
   private lostItem(worker: Worker, item: WorkItem, incident: Incident): void {
     const unfinished = item.record.tests.filter((t) => !worker.done.has(t.id));
-    const running =
-      worker.runningTest && !worker.done.has(worker.runningTest)
-        ? worker.runningTest
-        : null;
+    const running = worker.runningTest && !worker.done.has(worker.runningTest) ? worker.runningTest : null;
     const previous = this.retryOf.get(item);
     if (previous) {
-      this.resolveRetry(
-        item,
-        incident.kind === "crash" ? "crashed again" : "timed out",
-      );
+      this.resolveRetry(item, incident.kind === "crash" ? "crashed again" : "timed out");
     }
     const retries = item.attempt - 1;
     if (
@@ -624,10 +559,7 @@ export class WorkerPool {
       unfinished.length > 0 &&
       !this.opts.queue.isStopped
     ) {
-      this.opts.results.classFinished(
-        item.record.index,
-        `${incident.message}; retried`,
-      );
+      this.opts.results.classFinished(item.record.index, `${incident.message}; retried`);
       const retry = this.opts.queue.retry(item, unfinished, this.opts.timings);
       incident.retry = "pending";
       this.retryOf.set(retry, { incident, running, why: incident.message });
@@ -653,10 +585,8 @@ export class WorkerPool {
         ? `\nWhere the worker was (most recent call first):\n${indent(incident.stacks)}\n`
         : "";
       if (test === running) {
-        const name =
-          incident.kind === "crash" ? "WorkerCrash" : "WorkerTimeout";
-        const retried =
-          item.attempt > 1 ? " (on the retry after an earlier crash)" : "";
+        const name = incident.kind === "crash" ? "WorkerCrash" : "WorkerTimeout";
+        const retried = item.attempt > 1 ? " (on the retry after an earlier crash)" : "";
         return `${name}: ${incident.message}${retried}\n${stacks}`;
       }
       const what =
@@ -688,12 +618,7 @@ export class WorkerPool {
     if (this.opts.failfast) this.opts.queue.stop();
   }
 
-  private reportLost(
-    item: WorkItem,
-    tests: TestInfo[],
-    slot: number,
-    traceback: (test: string) => string,
-  ): void {
+  private reportLost(item: WorkItem, tests: TestInfo[], slot: number, traceback: (test: string) => string): void {
     const { results } = this.opts;
     for (const test of tests) {
       if (!this.reportedStart.has(test.id)) {
@@ -730,8 +655,7 @@ export class WorkerPool {
 
   /** A worker died before it was ready: never respawned; the first one fails the run. */
   private startFailed(worker: Worker): void {
-    const why =
-      worker.killed?.message ?? `its process ${this.describeExit(worker)}`;
+    const why = worker.killed?.message ?? `its process ${this.describeExit(worker)}`;
     const message = `worker ${worker.slot} could not start: ${why}`;
     const incident: Incident = {
       kind: "startFailure",
@@ -760,13 +684,9 @@ export class WorkerPool {
    * then the slot gets fresh clones first. A TestCase's transaction died with its connection.
    */
   private replace(lost: Worker, cutShort: TestClassInfo | undefined): void {
-    const workLeft =
-      !this.opts.queue.isStopped && this.opts.queue.remaining.length > 0;
+    const workLeft = !this.opts.queue.isStopped && this.opts.queue.remaining.length > 0;
     if (!workLeft) return;
-    const needsFreshClones =
-      cutShort !== undefined &&
-      cutShort.kind !== "TestCase" &&
-      cutShort.databases.length > 0;
+    const needsFreshClones = cutShort !== undefined && cutShort.kind !== "TestCase" && cutShort.databases.length > 0;
     const start = (): void => {
       this.replacing.delete(lost.slot);
       if (this.finished || this.stopping || this.interrupted) return;
@@ -774,26 +694,24 @@ export class WorkerPool {
     };
     if (!needsFreshClones || !this.opts.refreshSlot) return start();
     this.replacing.add(lost.slot);
-    const refresh = this.opts
-      .refreshSlot(lost.slot)
-      .then(start, (error: unknown) => {
-        this.replacing.delete(lost.slot);
-        const incident: Incident = {
-          kind: "startFailure",
-          slot: lost.slot,
-          pid: null,
-          message: `its clones could not be made again, so the slot is not used any more: ${(error as Error).message}`,
-          label: null,
-          test: null,
-          elapsed: null,
-          stacks: null,
-          retry: null,
-        };
-        this.incidents.push(incident);
-        this.emitIncident(incident);
-        this.dispatchIdle();
-        this.checkDone();
-      });
+    const refresh = this.opts.refreshSlot(lost.slot).then(start, (error: unknown) => {
+      this.replacing.delete(lost.slot);
+      const incident: Incident = {
+        kind: "startFailure",
+        slot: lost.slot,
+        pid: null,
+        message: `its clones could not be made again, so the slot is not used any more: ${(error as Error).message}`,
+        label: null,
+        test: null,
+        elapsed: null,
+        stacks: null,
+        retry: null,
+      };
+      this.incidents.push(incident);
+      this.emitIncident(incident);
+      this.dispatchIdle();
+      this.checkDone();
+    });
     // The teardown must not drop clones while they are being made again: stop() waits.
     this.refreshes.add(refresh);
     void refresh.finally(() => this.refreshes.delete(refresh));
@@ -823,14 +741,9 @@ export class WorkerPool {
     this.finished = true;
     if (this.ticker) clearInterval(this.ticker);
     // Retries that never ran (failfast, interrupt): their crash still needs a result.
-    const pending = this.opts.queue.remaining.filter((item) =>
-      this.retryOf.has(item),
-    );
+    const pending = this.opts.queue.remaining.filter((item) => this.retryOf.has(item));
     for (const item of pending)
-      this.reportUnrun(
-        item,
-        this.interrupted ? "the run was interrupted" : "the run stopped early",
-      );
+      this.reportUnrun(item, this.interrupted ? "the run was interrupted" : "the run stopped early");
     this.resolveDone();
   }
 
@@ -865,8 +778,7 @@ export class WorkerPool {
   /** Classes that were running when the run was interrupted, and items never handed out. */
   get cutShort(): { running: number; notStarted: number } {
     let running = 0;
-    for (const record of this.opts.results.classes.values())
-      if (record.interrupted === "interrupted") running++;
+    for (const record of this.opts.results.classes.values()) if (record.interrupted === "interrupted") running++;
     return { running, notStarted: this.opts.queue.remaining.length };
   }
 
@@ -882,22 +794,16 @@ export class WorkerPool {
     }
     // Forks asked for just before the end: wait briefly for their pids so they can be killed.
     const forkDeadline = Date.now() + 2000;
-    while (
-      this.pendingForks.size > 0 &&
-      !this.opts.bridge.channel.closed &&
-      Date.now() < forkDeadline
-    ) {
+    while (this.pendingForks.size > 0 && !this.opts.bridge.channel.closed && Date.now() < forkDeadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    const pids = (): number[] =>
-      [...this.byPid.keys()].filter((pid) => alive(pid));
+    const pids = (): number[] => [...this.byPid.keys()].filter((pid) => alive(pid));
     const deadline = Date.now() + graceMs;
     while (pids().length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const pid of pids()) killQuietly(pid, "SIGKILL");
-    for (const w of this.workers.values())
-      if (w.exitWait) clearTimeout(w.exitWait);
+    for (const w of this.workers.values()) if (w.exitWait) clearTimeout(w.exitWait);
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -910,34 +816,21 @@ export class WorkerPool {
       .sort((a, b) => a.slot - b.slot)
       .map((w) => ({
         slot: w.slot,
-        label: w.item
-          ? w.item.record.label +
-            (w.item.part ? ` [${w.item.part.number}/${w.item.part.of}]` : "")
-          : null,
+        label: w.item ? w.item.record.label + (w.item.part ? ` [${w.item.part.number}/${w.item.part.of}]` : "") : null,
       }));
   }
 
   /** Seconds until the run should end, from the expected durations, scaled to this machine. */
   estimateRemaining(): number | undefined {
     const now = performance.now();
-    let remaining = this.opts.queue.isStopped
-      ? 0
-      : this.opts.queue.expectedRemaining;
+    let remaining = this.opts.queue.isStopped ? 0 : this.opts.queue.expectedRemaining;
     let live = 0;
     for (const w of this.workers.values()) {
-      if (w.state === "idle" || w.state === "busy" || w.state === "starting")
-        live++;
-      if (w.item && w.state === "busy")
-        remaining += Math.max(
-          0,
-          w.item.expected - (now - w.itemStartedAt) / 1000,
-        );
+      if (w.state === "idle" || w.state === "busy" || w.state === "starting") live++;
+      if (w.item && w.state === "busy") remaining += Math.max(0, w.item.expected - (now - w.itemStartedAt) / 1000);
     }
     if (live === 0) return undefined;
-    const scale =
-      this.doneExpected > 0.5
-        ? Math.min(4, Math.max(0.25, this.doneActual / this.doneExpected))
-        : 1;
+    const scale = this.doneExpected > 0.5 ? Math.min(4, Math.max(0.25, this.doneActual / this.doneExpected)) : 1;
     return (remaining * scale) / live;
   }
 }

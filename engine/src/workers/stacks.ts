@@ -35,11 +35,7 @@ export function readFrom(file: string, offset = 0): string {
  * Asks a live worker for its stacks (SIGUSR1) and waits briefly for faulthandler to write them.
  * A frozen process (stopped, or stuck in the kernel) writes nothing: then null.
  */
-export async function requestStacks(
-  pid: number,
-  file: string,
-  waitMs = 500,
-): Promise<string | null> {
+export async function requestStacks(pid: number, file: string, waitMs = 500): Promise<string | null> {
   const before = sizeOf(file);
   try {
     process.kill(pid, "SIGUSR1");
@@ -65,17 +61,13 @@ export async function requestStacks(
  */
 export function cleanStacks(dump: string): string {
   const blocks = dump.replace(/\r\n/g, "\n").split(/\n\s*\n/);
-  const kept = blocks.filter(
-    (block) => block.trim() !== "" && !/ in _heartbeat_loop\b/.test(block),
-  );
+  const kept = blocks.filter((block) => block.trim() !== "" && !/ in _heartbeat_loop\b/.test(block));
   return kept.map(withoutWorkerFrames).join("\n\n").trim();
 }
 
 /** Drops the frames below the worker's run_class (the worker's and the bridge's own loop). */
 function withoutWorkerFrames(block: string): string {
   const lines = block.split("\n");
-  const at = lines.findIndex((line) =>
-    /django_concurrent_test[\\/]worker\.py", line \d+ in run_class/.test(line),
-  );
+  const at = lines.findIndex((line) => /django_concurrent_test[\\/]worker\.py", line \d+ in run_class/.test(line));
   return at < 0 ? block : lines.slice(0, at).join("\n");
 }
