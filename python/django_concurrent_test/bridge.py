@@ -168,10 +168,7 @@ def describe_group(index: int, group: unittest.TestSuite) -> Message:
         "databases": sorted(databases),
         "serializedRollback": bool(getattr(tests[0], "serialized_rollback", False)),
         "splittable": _splittable(test_class, set(databases)),
-        "tests": [
-            {"id": t.id(), "description": _describe(t)}
-            for t in tests
-        ],
+        "tests": [{"id": t.id(), "description": _describe(t)} for t in tests],
     }
 
 
