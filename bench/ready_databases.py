@@ -8,7 +8,7 @@ Django the same, which skips creating but still runs migrate and keeps its clone
   Django: setup_databases(parallel=N) timed in-process (bench/support/django_setup_timer.py
           does exactly what DiscoverRunner.setup_databases does; MySQL clones use mysqldump).
 
-Optional sections, for the PostgreSQL defaults (docs/templating.md):
+Optional sections, for the PostgreSQL defaults (README, "Test databases"):
   --pg-strategy  CREATE DATABASE ... STRATEGY WAL_LOG vs FILE_COPY, N concurrent clones of a
                  small template (the bookstore's) and a large one (plus ~200 MB of rows).
   --pg-sync      a TransactionTestCase-heavy run with synchronous_commit on vs off on clones.

@@ -107,26 +107,20 @@ def test_timing_and_durations():
 def test_keepdb_keeps_the_template_and_reuses_it():
     require_backend("postgres")
     before = server_databases("postgres")
-    first = run_concurrent(
-        EDGECASES, "edge.tests.DatabaseTests", "--workers", "2", "--keepdb", db="postgres"
-    )
+    suffix = os.environ.get("EXAMPLE_DB_SUFFIX", "")
+    args = ("edge.tests.DatabaseTests", "--workers", "2", "--keepdb")
+    first = run_concurrent(EDGECASES, *args, db="postgres")
     try:
         assert first.returncode == 1
         kept = server_databases("postgres") - before
-        assert kept == {"test_edgecases" + os.environ.get("EXAMPLE_DB_SUFFIX", "")}
-        second = run_concurrent(
-            EDGECASES,
-            "edge.tests.DatabaseTests",
-            "--workers",
-            "2",
-            "--keepdb",
-            "-v",
-            "2",
-            db="postgres",
-        )
-        assert "Using existing test database for alias 'default'" in second.stderr
+        template = first.of("templates")[0]["templates"][0]["name"]
+        assert template.startswith(f"test_edgecases{suffix}_") and template in kept
+        second = run_concurrent(EDGECASES, *args, "-v", "2", db="postgres")
+        assert "Using cached test database for alias 'default'" in second.stderr
+        assert second.of("templates")[0]["templates"][0]["migrations"] == 0
         assert second.outcomes == first.outcomes
     finally:
+        # A run without --keepdb destroys the kept databases, as Django's does.
         third = run_concurrent(
             EDGECASES, "edge.tests.DatabaseTests", "--workers", "2", "--noinput", db="postgres"
         )

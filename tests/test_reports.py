@@ -373,7 +373,10 @@ def test_shard_option_errors_are_one_line_and_exit_2(tmp_path):
     # Django's sequential runner cannot run part of a suite: never fall back to it.
     pdb = run_concurrent(project, "--pdb", "--shard", "1/2")
     assert pdb.returncode == 2 and "Traceback" not in pdb.output
-    assert "--shard 1/2 cannot run sequentially (--pdb needs a single process)" in pdb.stderr
+    assert (
+        "--shard 1/2 cannot run: the run would fall back to Django's sequential runner "
+        "(--pdb needs a single process)" in pdb.stderr
+    )
     # One worker runs in the engine, and runs only its part.
     one = run_concurrent(project, "--workers", "1", "--shard", "1/2")
     assert "running sequentially" not in one.output

@@ -175,7 +175,10 @@ export class TemplateSet {
         if (p.created && p.action) {
           await p.backend.writeRecord(p.name, record(p.group.hash, { complete: true, kept: false, owner: null }));
         }
-        this.dropped.push(...(await sweepFamily(p.backend, p.name, { waitMs: 10_000 })));
+        // Without --keepdb nothing of this template's family outlives the run, not even clones
+        // an earlier --keepdb run kept (as Django destroys a kept test database); clones a live
+        // run is using are still left alone.
+        this.dropped.push(...(await sweepFamily(p.backend, p.name, { waitMs: 10_000, all: true })));
       } catch (error) {
         this.options.log(`django-concurrent-test: could not drop template "${p.name}": ${(error as Error).message}\n`);
       }
