@@ -657,11 +657,22 @@ export class WorkerPool {
   private startFailed(worker: Worker): void {
     const why = worker.killed?.message ?? `its process ${this.describeExit(worker)}`;
     const message = `worker ${worker.slot} could not start: ${why}`;
+    this.startFailure(worker.slot, worker.pid ?? null, why);
+    if (!this.anyReady) {
+      // Every worker runs the same code: when none has started yet, none will.
+      this.fail(new WorkerStartError(`${message}; its error is printed above`));
+      return;
+    }
+    this.checkDone();
+  }
+
+  /** Records that a slot could not (or can no longer) get a working worker. */
+  private startFailure(slot: number, pid: number | null, message: string): void {
     const incident: Incident = {
       kind: "startFailure",
-      slot: worker.slot,
-      pid: worker.pid ?? null,
-      message: why,
+      slot,
+      pid,
+      message,
       label: null,
       test: null,
       elapsed: null,
@@ -670,12 +681,6 @@ export class WorkerPool {
     };
     this.incidents.push(incident);
     this.emitIncident(incident);
-    if (!this.anyReady) {
-      // Every worker runs the same code: when none has started yet, none will.
-      this.fail(new WorkerStartError(`${message}; its error is printed above`));
-      return;
-    }
-    this.checkDone();
   }
 
   /**
@@ -696,19 +701,11 @@ export class WorkerPool {
     this.replacing.add(lost.slot);
     const refresh = this.opts.refreshSlot(lost.slot).then(start, (error: unknown) => {
       this.replacing.delete(lost.slot);
-      const incident: Incident = {
-        kind: "startFailure",
-        slot: lost.slot,
-        pid: null,
-        message: `its clones could not be made again, so the slot is not used any more: ${(error as Error).message}`,
-        label: null,
-        test: null,
-        elapsed: null,
-        stacks: null,
-        retry: null,
-      };
-      this.incidents.push(incident);
-      this.emitIncident(incident);
+      this.startFailure(
+        lost.slot,
+        null,
+        `its clones could not be made again, so the slot is not used any more: ${(error as Error).message}`,
+      );
       this.dispatchIdle();
       this.checkDone();
     });
