@@ -2,6 +2,7 @@
 // servers (and their SQLite work directories). Only databases with the engine's names and
 // records, whose owner process is gone, are dropped; --all also drops the template cache
 // (templates and clones kept by --keepdb). Databases a live run owns are never touched.
+import { addProjectOptions, projectEnv, type ProjectFlags } from "./project-options.ts";
 import type { Command } from "commander";
 import { BridgeClient } from "./bridge/client.ts";
 import { parseServerName, serverTemplateName } from "./cache/naming.ts";
@@ -90,9 +91,7 @@ export async function cleanupServers(settings: ProjectSettings, cwd: string, opt
   return failed > 0 ? EXIT.testsFailed : EXIT.ok;
 }
 
-interface CleanupFlags {
-  settings?: string;
-  pythonpath?: string;
+interface CleanupFlags extends ProjectFlags {
   python: string;
   all?: boolean;
   dryRun?: boolean;
@@ -100,23 +99,16 @@ interface CleanupFlags {
 }
 
 export function addCleanupCommand(program: Command): void {
-  program
-    .command("cleanup")
-    .description("drop the test databases killed runs left behind (--all: also the template cache)")
-    .option("--settings <module>", "settings module (sets DJANGO_SETTINGS_MODULE)")
-    .option("--pythonpath <dir>", "a directory to add to the Python path")
-    .option(
-      "--python <exe>",
-      "Python interpreter with Django installed",
-      process.env.DJANGO_CONCURRENT_TEST_PYTHON ?? "python3",
-    )
+  addProjectOptions(
+    program
+      .command("cleanup")
+      .description("drop the test databases killed runs left behind (--all: also the template cache)"),
+  )
     .option("--all", "also drop templates and clones kept for reuse (--keepdb)")
     .option("--dry-run", "only list what would be dropped")
     .option("-v, --verbosity <n>", "0, 1 or 2 (2 lists what is left alone)", (v: string) => Number(v), 1)
     .action(async (flags: CleanupFlags) => {
-      const env = { ...process.env };
-      if (flags.settings) env.DJANGO_SETTINGS_MODULE = flags.settings;
-      if (flags.pythonpath) env.PYTHONPATH = [flags.pythonpath, env.PYTHONPATH].filter(Boolean).join(":");
+      const env = projectEnv(flags);
       const write = (text: string): void => void process.stderr.write(`cleanup: ${text}`);
       const bridge = BridgeClient.spawn(flags.python, env);
       try {

@@ -1,5 +1,6 @@
 // django-concurrent-test: the engine's command line. `manage.py test` (through the runner)
 // calls `run --bridge-fd N`; users may also run it directly from a project root.
+import { addProjectOptions, projectEnv, type ProjectFlags } from "./project-options.ts";
 import { spawnSync } from "node:child_process";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { EXIT } from "./errors.ts";
@@ -23,11 +24,8 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-interface CliFlags {
+interface CliFlags extends ProjectFlags {
   bridgeFd?: number;
-  settings?: string;
-  pythonpath?: string;
-  python?: string;
   workers?: number;
   verbosity?: number;
   failfast?: boolean;
@@ -102,17 +100,12 @@ export function buildProgram(): Command {
     .description("Run a Django test suite concurrently, each worker on its own clone of the migrated test database.")
     .showHelpAfterError();
 
-  program
-    .command("run", { isDefault: true })
-    .description("run the test suite of the Django project in the current directory")
-    .argument("[labels...]", "test labels: app, module, class, method or directory path")
-    .option("--settings <module>", "settings module (sets DJANGO_SETTINGS_MODULE)")
-    .option("--pythonpath <dir>", "a directory to add to the Python path")
-    .option(
-      "--python <exe>",
-      "Python interpreter with Django installed",
-      process.env.DJANGO_CONCURRENT_TEST_PYTHON ?? "python3",
-    )
+  addProjectOptions(
+    program
+      .command("run", { isDefault: true })
+      .description("run the test suite of the Django project in the current directory")
+      .argument("[labels...]", "test labels: app, module, class, method or directory path"),
+  )
     .option("--workers <n>", "number of worker processes (default: CPU count)", integer)
     .option("-v, --verbosity <n>", "0, 1, 2 or 3", integer)
     .option("--failfast", "stop handing out work after the first failure")
@@ -138,9 +131,7 @@ export function buildProgram(): Command {
     .option("--noinput", "never prompt")
     .addOption(new Option("--bridge-fd <fd>", "internal: the adapter's bridge socket").argParser(integer).hideHelp())
     .action(async (labels: string[], flags: CliFlags) => {
-      const env = { ...process.env };
-      if (flags.settings) env.DJANGO_SETTINGS_MODULE = flags.settings;
-      if (flags.pythonpath) env.PYTHONPATH = [flags.pythonpath, env.PYTHONPATH].filter(Boolean).join(":");
+      const env = projectEnv(flags);
       const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
       const outcome = await run({
         bridgeFd: flags.bridgeFd,
