@@ -21,6 +21,8 @@ export class ConfigError extends ConcurrentTestException {}
 export class SecurityException extends ConcurrentTestException {}
 /** A database vendor the engine cannot clone. */
 export class UnsupportedDatabase extends ConcurrentTestException {}
+/** The engine cannot start (no usable Node runtime, a damaged bundle, a protocol mismatch). */
+export class EngineUnavailable extends ConcurrentTestException {}
 /** The database role lacks a privilege the run needs (CREATEDB, CREATE, DROP). */
 export class InsufficientPrivileges extends ConcurrentTestException {}
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 import sys
 
-from .launch import ENGINE_PATH, engine_env, find_node
+from .exceptions import EngineUnavailable
+from .launch import ENGINE_PATH, engine_env, exit_unavailable, find_node
 
 
 def main() -> None:
-    node, why = find_node()
-    if node is None:
-        sys.stderr.write(f"django-concurrent-test: {why}\n")
-        sys.exit(2)
+    try:
+        node = find_node()
+    except EngineUnavailable as error:
+        exit_unavailable(error)
     env = engine_env()
     # The engine drives the Python this command was installed with (unless --python says).
     env.setdefault("DJANGO_CONCURRENT_TEST_PYTHON", sys.executable)

@@ -27,6 +27,11 @@ class UnsupportedDatabase(ConcurrentTestException):
     """A database vendor the engine cannot clone; the runner falls back to Django's."""
 
 
+class EngineUnavailable(ConcurrentTestException):
+    """The engine cannot start (no usable Node runtime, a damaged bundle, a protocol mismatch,
+    another distribution providing this package): nothing was created or connected to."""
+
+
 class InsufficientPrivileges(ConcurrentTestException):
     """The database role lacks a privilege the run needs (CREATEDB, CREATE, DROP)."""
 

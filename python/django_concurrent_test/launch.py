@@ -10,9 +10,10 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from .bridge import SYS_PATH_ENV, Bridge
+from .exceptions import EngineUnavailable
 from .protocol import Channel
 
 ENGINE_PATH = Path(__file__).parent / "_engine" / "cli.mjs"
@@ -22,13 +23,14 @@ MIN_NODE_MAJOR = 20
 EXIT_FALLBACK = 3
 
 
-def find_node() -> tuple[str | None, str]:
-    """Return (node executable, "") or (None, why not)."""
+def find_node() -> str:
+    """The Node executable to run the engine with. Raises EngineUnavailable (exit 2, one line
+    and a hint) when there is none that works: a run never goes on without the engine."""
     node = os.environ.get(NODE_ENV) or shutil.which("node")
     if not node:
-        return (
-            None,
-            "no Node.js runtime on PATH (install Node >= 20 or set DJANGO_CONCURRENT_TEST_NODE)",
+        raise EngineUnavailable(
+            "no Node.js runtime found",
+            "install Node >= 20 or set DJANGO_CONCURRENT_TEST_NODE to a node executable",
         )
     try:
         version = subprocess.run(
@@ -36,12 +38,30 @@ def find_node() -> tuple[str | None, str]:
         ).stdout.strip()
         major = int(version.lstrip("v").split(".")[0])
     except (OSError, subprocess.SubprocessError, ValueError):
-        return None, f"could not run {node} --version"
+        raise EngineUnavailable(
+            f"could not run {node} --version",
+            "point DJANGO_CONCURRENT_TEST_NODE at a working node >= 20, or unset it",
+        ) from None
     if major < MIN_NODE_MAJOR:
-        return None, f"Node {version} is too old (need >= {MIN_NODE_MAJOR})"
+        raise EngineUnavailable(
+            f"Node {version} is too old (need >= {MIN_NODE_MAJOR})",
+            "install a newer Node or set DJANGO_CONCURRENT_TEST_NODE",
+        )
     if not ENGINE_PATH.exists():
-        return None, f"the engine bundle is missing ({ENGINE_PATH}); reinstall the package"
-    return node, ""
+        raise EngineUnavailable(
+            f"the engine bundle is missing ({ENGINE_PATH})",
+            "reinstall the package",
+        )
+    return node
+
+
+def exit_unavailable(error: EngineUnavailable) -> NoReturn:
+    """One line and a hint on stderr, then exit 2 (before anything was created)."""
+    sys.stdout.flush()
+    sys.stderr.write(f"{type(error).__name__}: {error}\n")
+    if error.hint:
+        sys.stderr.write(f"Hint: {error.hint}\n")
+    sys.exit(error.exit_code)
 
 
 def engine_env() -> dict[str, str]:

@@ -115,12 +115,13 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
     if not hasattr(os, "fork"):
         _sequential(session, "pytest --concurrent forks its workers, which this platform cannot")
         return None
-    from .launch import find_node
+    from .exceptions import EngineUnavailable
+    from .launch import exit_unavailable, find_node
 
-    node, why = find_node()
-    if node is None:
-        _sequential(session, why)
-        return None
+    try:
+        node = find_node()
+    except EngineUnavailable as error:
+        exit_unavailable(error)
     from .pytest_launch import run_engine
 
     run = run_engine(node, session)

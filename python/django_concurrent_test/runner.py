@@ -9,7 +9,8 @@ from typing import Any
 from django.test.runner import DiscoverRunner
 
 from .baseline import record_sequential, remember_suite, wants_benchmark
-from .launch import EXIT_FALLBACK, find_node, run_engine_with_bridge
+from .exceptions import EngineUnavailable
+from .launch import EXIT_FALLBACK, exit_unavailable, find_node, run_engine_with_bridge
 
 
 class ConcurrentTestRunner(DiscoverRunner):  # type: ignore[misc]
@@ -147,9 +148,10 @@ class ConcurrentTestRunner(DiscoverRunner):  # type: ignore[misc]
 
     def run_tests(self, test_labels: list[str], **kwargs: Any) -> int:
         # --pdb and --debug-mode fall back too, but only after the engine's safety gate.
-        node, why = find_node()
-        if node is None:
-            return self._sequential(why, test_labels, **kwargs)
+        try:
+            node = find_node()
+        except EngineUnavailable as error:
+            exit_unavailable(error)
         code, reason = run_engine_with_bridge(
             node, self, list(test_labels), self.concurrent_options
         )
