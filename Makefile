@@ -8,7 +8,7 @@ ENGINE_BUNDLE := python/django_concurrent_test/_engine/cli.mjs
 ENGINE_SOURCES := $(shell find engine/src -name '*.ts') engine/build.mjs
 DEMO_ENV := DJANGO_ENABLE_CONCURRENT=1 NO_TELEMETRY=1
 
-.PHONY: all setup demo test test-engine test-python test-django42 lint format bench clean system-deps
+.PHONY: all setup dist demo test test-fast test-engine test-python test-django42 test-django6 test-django-suite lint format bench clean system-deps
 
 all: setup
 
@@ -24,6 +24,8 @@ $(ENGINE_BUNDLE): engine/node_modules/.installed $(ENGINE_SOURCES)
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# This project's distribution was called django-concurrent-test before 0.2.0.
+	$(PY) -m pip uninstall --quiet --yes django-concurrent-test 2>/dev/null || true
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation -e .
 	touch $@
 
@@ -31,14 +33,15 @@ demo: setup
 	cd examples/bookstore && $(DEMO_ENV) ../../$(PY) manage.py test --benchmark
 
 lint: setup
-	$(VENV)/bin/ruff check python tests examples bench
-	$(VENV)/bin/ruff format --check python tests examples bench
+	$(VENV)/bin/ruff check python build_hook tests examples bench
+	$(VENV)/bin/ruff format --check python build_hook tests examples bench
 	$(VENV)/bin/mypy
 	cd engine && npx tsc --noEmit -p . && npx prettier --check --log-level warn 'src/**/*.ts' 'test/**/*.ts' build.mjs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 format: setup
-	$(VENV)/bin/ruff format python tests examples bench
-	$(VENV)/bin/ruff check --fix python tests examples bench
+	$(VENV)/bin/ruff format python build_hook tests examples bench
+	$(VENV)/bin/ruff check --fix python build_hook tests examples bench
 	cd engine && npx prettier --write --log-level warn 'src/**/*.ts' 'test/**/*.ts' build.mjs
 
 # Debian packages the report tests need: xmllint (JUnit XSD validation, libxml2-utils) and
@@ -54,13 +57,25 @@ system-deps:
 	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; }; \
 	fi
 
+# Engine tests: test files two at a time (the PostgreSQL and MySQL ones use different servers).
+ENGINE_TEST := cd engine && node --import tsx --test --test-concurrency=2
+# Python tests on two pytest-xdist workers, a test file never split (tests/conftest.py gives
+# each worker its own database-name suffix and temporary directory).
+PYTEST_XDIST := -n 2 --dist loadfile
+
 test-engine: setup system-deps
-	cd engine && node --import tsx --test --test-reporter=spec test/*.test.ts
+	$(ENGINE_TEST) --test-reporter=spec test/*.test.ts
 
 test-python: setup system-deps
-	$(PY) -m pytest -rs -q
+	$(PY) -m pytest -rs -q $(PYTEST_XDIST)
 
 test: system-deps lint test-engine test-python
+
+# The fast lane, under 2 minutes: engine tests and the Python tests that need no database server
+# and run no example project (neither `integration` nor `slow`).
+test-fast: setup system-deps
+	$(ENGINE_TEST) --test-reporter=dot test/*.test.ts
+	$(PY) -m pytest -rs -q -n 2 -m "not integration and not slow"
 
 # The integration tests again on Django 4.2 LTS (CI runs this after `make test`).
 VENV42 := .venv-django42
@@ -68,16 +83,48 @@ $(VENV42)/.installed: requirements.txt requirements-django42.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV42)
 	$(VENV42)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(VENV42)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-django42.txt
+	$(VENV42)/bin/python -m pip uninstall --quiet --yes django-concurrent-test 2>/dev/null || true
 	$(VENV42)/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e .
 	touch $@
 
 test-django42: $(VENV42)/.installed $(ENGINE_BUNDLE)
-	$(VENV42)/bin/python -m pytest -rs -q -m integration
+	$(VENV42)/bin/python -m pytest -rs -q -m integration $(PYTEST_XDIST)
+
+# The current Django 6.x, which needs Python >= 3.12 (CI runs this too): the integration tests
+# that compare with Django's own runner and exercise its test options (the whole integration
+# suite takes several times as long). DJANGO6_SELECTION= (empty) runs all of it.
+DJANGO6_SELECTION ?= tests/test_parity.py tests/test_options.py tests/test_edges.py -k "not four_shards and not test_labels and not keepdb"
+# A pyenv-installed 3.13 when there is one (its shim alone needs `pyenv local`), else PATH's.
+PYTHON6 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3.13)
+VENV6 := .venv-django6
+$(VENV6)/.installed: requirements.txt requirements-django6.txt pyproject.toml
+	$(PYTHON6) -m venv $(VENV6)
+	$(VENV6)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV6)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-django6.txt
+	$(VENV6)/bin/python -m pip uninstall --quiet --yes django-concurrent-test 2>/dev/null || true
+	$(VENV6)/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e .
+	touch $@
+
+test-django6: $(VENV6)/.installed $(ENGINE_BUNDLE)
+	$(VENV6)/bin/python -m pytest -rs -q $(PYTEST_XDIST) -m integration $(DJANGO6_SELECTION)
+
+# Django's own test suite (the pinned version's sdist, cached in .cache/django-suite/): 48 apps
+# under Django's --parallel 2 and under ours (2 workers), compared test by test on each of
+# DJANGO_SUITE_DBS. DJANGO_SUITE_ARGS: more options (e.g. DJANGO_SUITE_ARGS="--apps basic").
+DJANGO_SUITE_DBS ?= sqlite postgres
+test-django-suite: setup
+	$(PY) tests/django_suite/compare.py $(foreach db,$(DJANGO_SUITE_DBS),--db $(db)) \
+	  $(if $(DJANGO_SUITE_ARGS),$(DJANGO_SUITE_ARGS),--min-tests 6000)
 
 # Not part of `make test`. QUICK=1: one backend, 150 tests, N=2, two rounds. BENCH_ARGS: more
 # options of bench/run.py (e.g. BENCH_ARGS="--backends sqlite --sizes 300").
 bench: setup
 	$(PY) bench/run.py $(if $(QUICK),--quick,) $(BENCH_ARGS)
+
+# The sdist and the wheel, each carrying the built engine (build_hook/dct_backend.py builds it).
+dist: $(VENV)/.installed
+	rm -rf dist
+	$(PY) -m build --outdir dist .
 
 clean:
 	rm -rf $(VENV) $(VENV42) engine/node_modules $(dir $(ENGINE_BUNDLE))

@@ -6,7 +6,8 @@ Each contestant runs ``--repeats`` times, the contestants alternating within one
 order rotates every round) so machine drift hits all of them alike. A run counts only when its
 per-test outcomes equal the workload's expected outcomes. Results go to
 bench/results/<date-time>.json and .md; a full run also rewrites the marked block of
-README.md. `make bench QUICK=1`: one backend, one size, N = 2, two rounds.
+bench/results/README.md (the latest results, linked from the docs). `make bench QUICK=1`:
+one backend, one size, N = 2, two rounds.
 
     .venv/bin/python bench/run.py [--quick] [--backends postgres,sqlite] [--sizes 600]
         [--workers 2,4] [--repeats 3] [--growth-sizes 150,300,1200] [--only ours,django-par]
@@ -41,7 +42,7 @@ import workload as wl  # noqa: E402
 REPO = HERE.parent
 WORKLOADS = HERE / "workloads"  # gitignored: generated projects and per-run artifacts
 RESULTS = HERE / "results"
-DOC = REPO / "README.md"
+DOC = RESULTS / "README.md"
 GROWTH_KEYS = ("django-par-2", "pytest-xdist-2", "ours-cold-2", "ours-warm-2")
 
 
@@ -69,13 +70,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--docs",
         choices=["auto", "yes", "no"],
         default="auto",
-        help="rewrite README.md's results block (auto: full runs only)",
+        help="rewrite bench/results/README.md's results block (auto: full runs only)",
     )
     p.add_argument(
         "--render",
         metavar="RESULT_JSON",
         help="measure nothing: print the tables of a stored result "
-        "(with --docs yes, also put them in README.md)",
+        "(with --docs yes, also put them in bench/results/README.md)",
     )
     p.add_argument(
         "--timeout",
@@ -217,9 +218,9 @@ def main(argv: list[str]) -> int:
     print(f"bench: wrote bench/results/{name}.json and .md in {result['seconds']:.0f}s")
     if write_docs:
         if report.update_doc(DOC, text):
-            print("bench: rewrote the results block of README.md")
+            print("bench: rewrote the results block of bench/results/README.md")
         else:
-            print("bench: README.md has no results markers; left it alone")
+            print("bench: bench/results/README.md has no results markers; left it alone")
     uncounted = [r for r in runs if not r["counted"] and not r["fallback"]]
     return 1 if uncounted else 0
 
@@ -234,7 +235,7 @@ def render(path: Path, write_docs: bool) -> int:
         text += "\n" + growth_markdown(result["summary"], result["config"]["backends"], sizes)
     print(text)
     if write_docs and not report.update_doc(DOC, text):
-        print("bench: README.md has no results markers; left it alone")
+        print("bench: bench/results/README.md has no results markers; left it alone")
         return 1
     return 0
 

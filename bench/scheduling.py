@@ -1,4 +1,4 @@
-"""Benchmark section: scheduling and worker start (issue 5).
+"""Benchmark section: scheduling and worker start.
 
 1. An uneven suite (many small classes, a few big ones that discovery puts last): wall time of
    the test phase and the tail (first worker idle to last worker done) with Django's discovery
@@ -279,7 +279,7 @@ def fmt(value: float | None) -> str:
 
 def markdown(data: dict[str, Any]) -> str:
     out = [
-        "### Scheduling and worker start (issue 5)",
+        "### Scheduling and worker start",
         "",
         f"{data['machine']}; {data['repeats']} repetition(s), medians; SQLite unless stated. "
         "The machine is shared with other work, so expect 10-20 % noise.",

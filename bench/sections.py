@@ -26,10 +26,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 # name -> what it shows (the issue it belongs to).
 SECTIONS = {
-    "ready_databases": "time to N ready worker databases, ours vs Django (issue 3)",
-    "scheduling": "stored timings, first-test latency, worker counts (issue 5)",
-    "worker_startup": "worker start: fork from the bridge, spawn, Django's pool (issue 5)",
-    "pytest_compare": "pytest --concurrent vs pytest-xdist (issue 7)",
+    "ready_databases": "time to N ready worker databases, ours vs Django",
+    "scheduling": "stored timings, first-test latency, worker counts",
+    "worker_startup": "worker start: fork from the bridge, spawn, Django's pool",
+    "pytest_compare": "pytest --concurrent vs pytest-xdist",
 }
 
 

@@ -92,11 +92,18 @@ def run_concurrent(
     return Run(proc.returncode, proc.stdout, proc.stderr, events)
 
 
-def run_django(project: Path, *args: str, db: str = "sqlite", timeout: float = 300) -> Run:
+def run_django(
+    project: Path,
+    *args: str,
+    db: str = "sqlite",
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+) -> Run:
     """Django's own sequential DiscoverRunner, recording per-test outcomes."""
     with tempfile.TemporaryDirectory() as tmp:
         record = Path(tmp) / "outcomes.json"
-        env = _env(db, {"PYTHONPATH": str(SUPPORT), "RECORD_OUTCOMES": str(record)})
+        extra = {**(env or {}), "PYTHONPATH": str(SUPPORT), "RECORD_OUTCOMES": str(record)}
+        env = _env(db, extra)
         proc = subprocess.run(
             [
                 PYTHON,

@@ -79,6 +79,7 @@ def test_workload_migrations_match_its_models(project: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_django_parallel_run_counts_with_its_figures(project: Path, tmp_path: Path) -> None:
     c = cs.Contestant("django-par-2", "Django --parallel 2", "django", 2)
     fig = cs.run(c, _workload(project), 0, tmp_path / "run", timeout=300)
@@ -89,6 +90,7 @@ def test_django_parallel_run_counts_with_its_figures(project: Path, tmp_path: Pa
     assert fig.processes >= 3 and fig.peak_pss > 20 * 2**20  # parent and two workers
 
 
+@pytest.mark.slow
 def test_a_run_whose_outcomes_differ_does_not_count(project: Path, tmp_path: Path) -> None:
     manifest = json.loads((project / "expected.json").read_text())["tests"]
     first = next(t for t, e in manifest.items() if e["outcome"] == "success")
@@ -101,6 +103,7 @@ def test_a_run_whose_outcomes_differ_does_not_count(project: Path, tmp_path: Pat
     )
 
 
+@pytest.mark.slow
 def test_pytest_xdist_outcomes_are_read_from_junit(project: Path, tmp_path: Path) -> None:
     c = cs.Contestant("pytest-xdist-2", "pytest -n 2", "pytest", 2)
     fig = cs.run(c, _workload(project), 0, tmp_path / "run", timeout=300)
@@ -108,6 +111,7 @@ def test_pytest_xdist_outcomes_are_read_from_junit(project: Path, tmp_path: Path
     assert fig.setup and fig.tests and fig.busy and fig.startup
 
 
+@pytest.mark.slow
 def test_ours_is_measured_from_its_event_log(project: Path, tmp_path: Path) -> None:
     c = cs.Contestant("ours-cold-2", "ours cold", "ours", 2)
     fig = cs.run(c, _workload(project), 0, tmp_path / "run", timeout=300)
@@ -117,6 +121,7 @@ def test_ours_is_measured_from_its_event_log(project: Path, tmp_path: Path) -> N
     assert fig.utilization is not None and 0 < fig.utilization <= 1
 
 
+@pytest.mark.slow
 def test_a_fallback_to_djangos_runner_is_marked_and_not_counted_as_ours(
     project: Path, tmp_path: Path
 ) -> None:

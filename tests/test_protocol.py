@@ -36,7 +36,7 @@ def test_examples_are_valid(example):
 
 
 def test_python_speaks_the_schema_version():
-    assert PROTOCOL_VERSION == 2 and SCHEMA["$id"].endswith("/2")
+    assert PROTOCOL_VERSION == 3 and SCHEMA["$id"].endswith("/3")
 
 
 def test_channel_round_trips_the_examples():

@@ -333,7 +333,10 @@ def test_merging_three_shards_gives_the_unsharded_run(sharded, tmp_path):
     merged = tmp_path / "merged"
     proc = merge_reports(
         *[str(p / name) for p in parts for name in ("junit.xml", "report.html")],
-        *[str(p / ".django-concurrent-test" / "timings.json") for p in parts],
+        *[
+            str(p / ".django-concurrent-test" / "shards" / f"timings-{i}-of-3.json")
+            for i, p in enumerate(parts, 1)
+        ],
         "--junitxml",
         str(merged / "junit.xml"),
         "--html",
@@ -374,15 +377,8 @@ def test_shard_option_errors_are_one_line_and_exit_2(tmp_path):
     assert bad.returncode == 2
     assert '--shard must be i/N with 1 <= i <= N (e.g. 2/4), not "4/3"' in bad.stderr
     assert "Traceback" not in bad.output
-    # Django's sequential runner cannot run part of a suite: never fall back to it.
-    pdb = run_concurrent(project, "--pdb", "--shard", "1/2")
-    assert pdb.returncode == 2 and "Traceback" not in pdb.output
-    assert (
-        "--shard 1/2 cannot run: the run would fall back to Django's sequential runner "
-        "(--pdb needs a single process)" in pdb.stderr
-    )
-    # One worker runs in the engine, and runs only its part.
+    # A sequential shard (one worker: the runner's own process) runs only its part.
     one = run_concurrent(project, "--workers", "1", "--shard", "1/2")
-    assert "running sequentially" not in one.output
+    assert "running sequentially: 1 worker requested" in one.output
     assert {e["slot"] for e in one.of("classStart")} == {1}
     assert 0 < len(one.outcomes) < 49

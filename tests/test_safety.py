@@ -50,10 +50,24 @@ HINT = {
     "regex": "patterns are JavaScript regular expressions, matched case-insensitively",
     "pg_grant": f'grant it (ALTER ROLE "{PG_ROLE}" CREATEDB;) or use a role that may create'
     " databases",
+    "timeout": "pass the seconds one test class may take, such as --timeout 600 (default 300)",
+    "env_timeout": "set DJANGO_TEST_TIMEOUT to the seconds one test class may take, such as 600,"
+    " or unset it",
+    "workers": "pass a whole number such as --workers 4, or leave it out for one worker per CPU",
+    "env_workers": "set DJANGO_TEST_WORKERS to a whole number such as 4, or unset it for one"
+    " worker per CPU",
+    "shard": "pass --shard i/N on each of N CI jobs, e.g. --shard 1/4 to --shard 4/4",
+    "one_shard": "use at most 1 shard for this selection of tests",
+    "connections": "use at most {n} workers (--workers or DJANGO_TEST_WORKERS), or raise the"
+    " server's max_connections",
     "mariadb_grant": "grant it (GRANT CREATE ON `test\\_"
     + EDGE_NAME.replace("_", "\\_")
     + f"%`.* TO '{MARIADB_USER}'@'%';) or use a role that may create databases",
 }
+
+HINT["both_opt_in"] = f"{HINT['opt_in']}; and {HINT['telemetry']}"
+# Stands for a number the server decides (connections in use): any digits match.
+ANY_NUMBER = "{n}"
 
 UNSET = None  # an env value that removes the variable
 
@@ -191,7 +205,7 @@ CASES = [
     Case(
         "settings-allow-debug-false-not-bool",
         "sqlite",
-        'ConfigError: CONCURRENT_TEST_CONFIG["allow_debug_false"] must be boolean',
+        'ConfigError: CONCURRENT_TEST_CONFIG["allow_debug_false"] must be boolean, not "yes"',
         "settings",
         config={"allow_debug_false": "yes"},
     ),
@@ -528,6 +542,177 @@ CASES = [
         "pg_grant",
         databases={"default": {"USER": PG_ROLE}},
     ),
+    # Numbers: non-finite, absurd or malformed values are refused at once, with a hint.
+    *[
+        Case(
+            f"timeout-{label}",
+            "sqlite",
+            f'ConfigError: --timeout must be a finite number of seconds above 0, not "{value}"',
+            "timeout",
+            args=("--workers", "2", f"--timeout={value}"),
+            cli=cli,
+        )
+        for label, value, cli in [
+            ("inf", "inf", False),
+            ("nan", "nan", False),
+            ("negative-inf", "-inf", False),
+            ("engine-cli-inf", "inf", True),
+        ]
+    ],
+    Case(
+        "settings-timeout-inf",
+        "sqlite",
+        'ConfigError: CONCURRENT_TEST_CONFIG["timeout"] must be number, not "inf"',
+        "settings",
+        config={"timeout": float("inf")},
+    ),
+    Case(
+        "settings-race-probability-nan",
+        "sqlite",
+        'ConfigError: CONCURRENT_TEST_CONFIG["race"]["probability"] must be number, not "nan"',
+        "settings",
+        config={"race": {"probability": float("nan")}},
+    ),
+    *[
+        Case(
+            f"env-timeout-{label}",
+            "sqlite",
+            "ConfigError: DJANGO_TEST_TIMEOUT must be a finite number of seconds above 0,"
+            f' not "{value}"',
+            "env_timeout",
+            env={"DJANGO_TEST_TIMEOUT": value},
+        )
+        for label, value in [("inf", "inf"), ("word", "soon"), ("zero", "0")]
+    ],
+    Case(
+        "workers-zero",
+        "sqlite",
+        "ConfigError: --workers must be a whole number of at least 1, not 0",
+        "workers",
+        args=("--workers", "0"),
+    ),
+    Case(
+        "workers-absurd",
+        "sqlite",
+        "ConfigError: --workers 1000000000 is more than the 1024 workers one run may start",
+        "workers",
+        args=("--workers", "1000000000"),
+    ),
+    Case(
+        "engine-cli-workers-word",
+        "sqlite",
+        'ConfigError: --workers must be a whole number of at least 1, not "many"',
+        "workers",
+        args=("--workers", "many"),
+        cli=True,
+    ),
+    Case(
+        "env-workers-absurd",
+        "sqlite",
+        "ConfigError: DJANGO_TEST_WORKERS 1000000000 is more than the 1024 workers one run may"
+        " start",
+        "env_workers",
+        env={"DJANGO_TEST_WORKERS": "1000000000"},
+        args=(),
+    ),
+    Case(
+        "env-workers-word",
+        "sqlite",
+        'ConfigError: DJANGO_TEST_WORKERS must be a whole number of at least 1, not "many"',
+        "env_workers",
+        env={"DJANGO_TEST_WORKERS": "many"},
+        args=(),
+    ),
+    Case(
+        "settings-workers-absurd",
+        "sqlite",
+        'ConfigError: CONCURRENT_TEST_CONFIG["workers"] must be <= 1024',
+        "settings",
+        config={"workers": 1000000000},
+        args=(),
+    ),
+    Case(
+        "shard-absurd",
+        "sqlite",
+        "ConfigError: --shard 1/1000000000 asks for more than 1024 shards",
+        "shard",
+        args=("--workers", "2", "--shard", "1/1000000000"),
+    ),
+    Case(
+        "shard-word",
+        "sqlite",
+        'ConfigError: --shard must be i/N with 1 <= i <= N (e.g. 2/4), not "half"',
+        "shard",
+        args=("--workers", "2", "--shard", "half"),
+    ),
+    Case(
+        "shard-more-than-classes",
+        "sqlite",
+        "ConfigError: --shard 3/3 splits the suite into more parts than its 1 test class",
+        "one_shard",
+        args=("--workers", "2", "-v", "0", "--shard", "3/3", "edge.tests.DatabaseTests"),
+    ),
+    # Both opt-ins missing: said at once.
+    Case(
+        "env-enable-and-telemetry-unset",
+        "sqlite",
+        f"{NOT_ENABLED} not set; NO_TELEMETRY=1 is required: NO_TELEMETRY is not set",
+        "both_opt_in",
+        config={"enabled": None},
+        env={"DJANGO_ENABLE_CONCURRENT": UNSET, "NO_TELEMETRY": UNSET},
+    ),
+    # A vendor the engine cannot clone (the run falls back): the same name rules.
+    *[
+        Case(
+            f"other-vendor-{label}",
+            "sqlite",
+            error,
+            hint,
+            databases={"default": {"ENGINE": "otherdb", "TEST": {"NAME": name}}},
+        )
+        for label, name, error, hint in [
+            (
+                "quote",
+                'test_edge"; --',
+                unsafe(
+                    '"test_edge\\"; --"',
+                    "TEST NAME",
+                    "it contains a double quote (U+0022) at position 10",
+                ),
+                "safe_name",
+            ),
+            (
+                "live",
+                "{tmp}/test_edge_live.db",
+                prod("TEST NAME", "{tmp}/test_edge_live.db", "_live$"),
+                "production",
+            ),
+            (
+                "no-test-pattern",
+                "{tmp}/edge_copy.db",
+                'SecurityException: DATABASES["default"] TEST NAME "{tmp}/edge_copy.db" matches no'
+                " test database pattern",
+                "test_name",
+            ),
+        ]
+    ],
+    # More workers than the server accepts connections: refused before anything is made.
+    Case(
+        "pg-workers-over-connection-limit",
+        "postgres",
+        'ConfigError: 500 workers need 501 connections to DATABASES["default"] (postgresql at'
+        " 127.0.0.1:5432), which accepts {n} more (limit {n}, {n} in use)",
+        "connections",
+        args=("--workers", "500"),
+    ),
+    Case(
+        "mariadb-workers-over-connection-limit",
+        "mariadb",
+        'ConfigError: 500 workers need 501 connections to DATABASES["default"] (mysql at'
+        " 127.0.0.1:3306), which accepts {n} more (limit {n}, {n} in use)",
+        "connections",
+        args=("--workers", "500"),
+    ),
 ]
 
 
@@ -742,7 +927,13 @@ def test_bad_input_is_refused(
     expected = _fill(case.error, result.places) + "\n"
     if case.hint:
         expected += f"Hint: {HINT[case.hint]}\n"
-    assert result.proc.stderr == expected
+    if ANY_NUMBER in expected:
+        number = re.escape(ANY_NUMBER)
+        assert re.fullmatch(re.escape(expected).replace(number, r"\d+"), result.proc.stderr), (
+            result.proc.stderr
+        )
+    else:
+        assert result.proc.stderr == expected
     assert result.proc.stdout == ""
     assert result.proc.returncode == 2
     assert result.servers_after == result.servers_before

@@ -1,22 +1,17 @@
 // django-concurrent-test: the engine's command line. `manage.py test` (through the runner)
 // calls `run --bridge-fd N`; users may also run it directly from a project root.
 import { addProjectOptions, projectEnv, type ProjectFlags } from "./project-options.ts";
-import { spawnSync } from "node:child_process";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { EXIT } from "./errors.ts";
+import { positiveInt, positiveSeconds } from "./config/resolve.ts";
+import { ConcurrentTestException, EXIT } from "./errors.ts";
 import type { RunnerOptions } from "./protocol/messages.ts";
 import { addMergeReportsCommand } from "./merge-reports.ts";
 import { addCleanupCommand } from "./cleanup.ts";
 import { run } from "./run.ts";
+import { ENGINE_VERSION } from "./version.ts";
 
 function integer(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number.");
-  return Number(value);
-}
-
-function seconds(value: string): number {
-  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0)
-    throw new InvalidArgumentError("must be a number of seconds above 0.");
   return Number(value);
 }
 
@@ -80,24 +75,10 @@ function toRunnerOptions(f: CliFlags): Partial<RunnerOptions> {
   return o;
 }
 
-/** CLI mode's fallback: Django's own test command with the same options. */
-function runDjangoSequential(python: string, labels: string[], f: CliFlags, env: NodeJS.ProcessEnv): number {
-  const args = ["-m", "django", "test", "--testrunner", "django.test.runner.DiscoverRunner", ...labels];
-  if (f.verbosity !== undefined) args.push("-v", String(f.verbosity));
-  for (const flag of ["failfast", "keepdb", "reverse", "buffer", "debugSql", "timing"] as const) {
-    if (f[flag]) args.push(`--${flag.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`);
-  }
-  for (const k of f.k ?? []) args.push("-k", k);
-  for (const t of f.tag ?? []) args.push("--tag", t);
-  for (const t of f.excludeTag ?? []) args.push("--exclude-tag", t);
-  if (f.shuffle !== undefined) args.push(...(f.shuffle === true ? ["--shuffle"] : ["--shuffle", String(f.shuffle)]));
-  if (f.pattern) args.push("--pattern", f.pattern);
-  return spawnSync(python, args, { stdio: "inherit", env }).status ?? 1;
-}
-
 export function buildProgram(): Command {
   const program = new Command("django-concurrent-test")
     .description("Run a Django test suite concurrently, each worker on its own clone of the migrated test database.")
+    .version(ENGINE_VERSION, "-V, --version", "print the engine version")
     .showHelpAfterError();
 
   addProjectOptions(
@@ -106,7 +87,9 @@ export function buildProgram(): Command {
       .description("run the test suite of the Django project in the current directory")
       .argument("[labels...]", "test labels: app, module, class, method or directory path"),
   )
-    .option("--workers <n>", "number of worker processes (default: CPU count)", integer)
+    .option("--workers <n>", "number of worker processes (default: CPU count)", (v: string) =>
+      positiveInt(v, "--workers"),
+    )
     .option("-v, --verbosity <n>", "0, 1, 2 or 3", integer)
     .option("--failfast", "stop handing out work after the first failure")
     .option("--keepdb", "keep the template database between runs")
@@ -121,7 +104,9 @@ export function buildProgram(): Command {
     .option("--durations <n>", "show the N slowest tests (0 for all)", integer)
     .option("--benchmark", "print the benchmark summary")
     .option("--junitxml <path>", "write a JUnit XML report")
-    .option("--timeout <seconds>", "kill a worker whose test class runs longer (default 300)", seconds)
+    .option("--timeout <seconds>", "kill a worker whose test class runs longer (default 300)", (v: string) =>
+      positiveSeconds(v, "--timeout"),
+    )
     .option("--html <path>", "write a self-contained HTML report with a worker timeline")
     .option("--shard <i/N>", "run only part i of N of the suite, balanced by stored timings (CI)")
     .addOption(new Option("--start-method <how>", "how workers start").choices(["fork", "spawn"]))
@@ -143,12 +128,7 @@ export function buildProgram(): Command {
         stderr: write(process.stderr),
         terminal: { isTTY: Boolean(process.stderr.isTTY), columns: () => process.stderr.columns || 80 },
       });
-      let code = outcome.exitCode;
-      if (outcome.fallback && flags.bridgeFd === undefined) {
-        process.stderr.write(`django-concurrent-test: running sequentially: ${outcome.fallback}.\n`);
-        code = runDjangoSequential(flags.python ?? "python3", labels, flags, env);
-      }
-      process.exitCode = code;
+      process.exitCode = outcome.exitCode;
     });
   addMergeReportsCommand(program);
   addCleanupCommand(program);
@@ -158,6 +138,11 @@ export function buildProgram(): Command {
 buildProgram()
   .parseAsync(process.argv)
   .catch((error: unknown) => {
-    process.stderr.write(`django-concurrent-test: ${(error as Error).message}\n`);
+    // A bad option value (--workers, --timeout): one line and a hint, as every refusal.
+    if (error instanceof ConcurrentTestException) {
+      process.stderr.write(`${error.name}: ${error.message}\n${error.hint ? `Hint: ${error.hint}\n` : ""}`);
+    } else {
+      process.stderr.write(`django-concurrent-test: ${(error as Error).message}\n`);
+    }
     process.exitCode = EXIT.configError;
   });

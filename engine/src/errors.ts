@@ -41,8 +41,8 @@ export const EXIT = {
   ok: 0,
   testsFailed: 1,
   configError: 2,
-  /** Asks the adapter to run Django's own sequential runner (runner mode only). */
-  fallback: 3,
+  /** pytest --concurrent only: asks the plugin to run pytest's own loop (after the gate). */
+  handBack: 3,
   sigint: 130,
   sigterm: 143,
 } as const;

@@ -26,7 +26,13 @@ export interface MergeOutputs {
   timings?: string;
 }
 
-export class MergeError extends Error {}
+/** An input or option merge-reports cannot use: exit 2, one line and a hint. */
+export class MergeError extends Error {
+  override readonly name = "MergeError";
+}
+
+const MERGE_HINT =
+  "give the shards' --junitxml and --html reports and their .django-concurrent-test/shards/ timings files, or the directories holding them";
 
 interface Element {
   nodeName: string;
@@ -244,7 +250,7 @@ export function addMergeReportsCommand(program: Command): void {
         process.exitCode = problems.length > 0 ? EXIT.testsFailed : EXIT.ok;
       } catch (error) {
         if (!(error instanceof MergeError)) throw error;
-        process.stderr.write(`merge-reports: ${error.message}\n`);
+        process.stderr.write(`${error.name}: ${error.message}\nHint: ${MERGE_HINT}\n`);
         process.exitCode = EXIT.configError;
       }
     });

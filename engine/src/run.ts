@@ -6,9 +6,10 @@ import { rmSync } from "node:fs";
 import { BridgeClient } from "./bridge/client.ts";
 import { CloneSet } from "./clones.ts";
 import { resolveConfig, type RunConfig } from "./config/resolve.ts";
-import { ConcurrentTestError, EXIT } from "./errors.ts";
-import { fallbackReason } from "./fallback.ts";
-import { ChannelClosedError, PeerError } from "./protocol/channel.ts";
+import { EXIT } from "./errors.ts";
+import { checkPytestHandBack, sequentialReason } from "./fallback.ts";
+import { reportError as report } from "./report-error.ts";
+import { runSequentially } from "./sequential.ts";
 import type { BridgeHello, RunnerOptions } from "./protocol/messages.ts";
 import { ConsoleReporter } from "./reporters/console.ts";
 import { HeldOutput } from "./reporters/held-output.ts";
@@ -18,7 +19,7 @@ import { reportersFor, type ReportContext } from "./reporters/index.ts";
 import { printTiming } from "./reporters/timing.ts";
 import { RunResults } from "./results.ts";
 import { runSafetyGate } from "./safety/gate.ts";
-import { selectShard, shardedFallback } from "./sharding.ts";
+import { selectShard } from "./sharding.ts";
 import { checkPrivileges } from "./safety/privileges.ts";
 import { planWork, RecordIndexes, WorkQueue } from "./scheduler.ts";
 import { loadTimings, saveTimings } from "./timings.ts";
@@ -44,26 +45,6 @@ export interface RunInput {
 
 export interface RunOutcome {
   exitCode: number;
-  /** Set when the caller should run Django's sequential runner instead. */
-  fallback?: string;
-}
-
-function report(error: unknown, stderr: (text: string) => void): number {
-  if (error instanceof ConcurrentTestError) {
-    stderr(`${error.name}: ${error.message}\n`);
-    if (error.hint) stderr(`Hint: ${error.hint}\n`);
-    return error.exitCode;
-  }
-  if (error instanceof PeerError) {
-    stderr(error.traceback ? error.traceback : `${error.message}\n`);
-    return EXIT.testsFailed;
-  }
-  if (error instanceof ChannelClosedError) {
-    stderr(`django-concurrent-test: ${error.message}\n`);
-    return EXIT.testsFailed;
-  }
-  stderr(`django-concurrent-test: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
-  return EXIT.testsFailed;
 }
 
 export async function run(input: RunInput): Promise<RunOutcome> {
@@ -75,18 +56,25 @@ export async function run(input: RunInput): Promise<RunOutcome> {
   let config: RunConfig;
   try {
     hello = await bridge.hello();
+    const given = { ...(hello.runnerOptions ?? {}), ...stripUndefined(input.cli ?? {}) };
     config = resolveConfig({
-      cli: { ...(hello.runnerOptions ?? {}), ...stripUndefined(input.cli ?? {}) },
+      cli: given,
       labels: input.labels ?? hello.labels ?? [],
       env: input.env,
       settingsConfig: hello.settings.concurrentTestConfig,
     });
     const policy = runSafetyGate(config, hello.settings, input.env);
-    const reason = shardedFallback(fallbackReason(config, hello.settings), config.shard, config.workers);
-    if (reason) {
+    // Decided after the gate only: a refusal is never a sequential run.
+    const reason = sequentialReason(config, hello.settings, isPytestRun(hello));
+    if (reason && isPytestRun(hello)) {
+      checkPytestHandBack(config, reason);
       bridge.fallback(reason);
       await bridge.close();
-      return { exitCode: EXIT.fallback, fallback: reason };
+      return { exitCode: EXIT.handBack };
+    }
+    if (reason) {
+      const cliMode = input.bridgeFd === undefined;
+      return { exitCode: await runSequentially(bridge, hello, config, reason, { ...input, given, cliMode }) };
     }
     // Connects (to permitted hosts only), so after the gate; only concurrent runs clone.
     await checkPrivileges(hello.settings, policy, config.workers);
@@ -138,7 +126,7 @@ async function runConcurrently(
   let workers = 0;
   const reporters = reportersFor(config);
   let interruptedAt = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const onSignal = (signal: NodeJS.Signals, cause: string = signal): void => {
     if (interrupted) {
       // A terminal signals the whole process group and the runner forwards what it gets, so one
       // Ctrl-C can arrive twice at once; a second press comes later.
@@ -151,11 +139,12 @@ async function runConcurrently(
     interrupted = signal;
     interruptedAt = performance.now();
     progress.stop();
-    input.stderr(`\nInterrupted (${signal}): stopping workers and dropping clones; press Ctrl-C again to force.\n`);
+    input.stderr(`\nInterrupted (${cause}): stopping workers and dropping clones; press Ctrl-C again to force.\n`);
     pool?.interrupt();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const onSignalEvent = (signal: NodeJS.Signals): void => onSignal(signal);
+  process.on("SIGINT", onSignalEvent);
+  process.on("SIGTERM", onSignalEvent);
   // The Python side (the runner's process, or the spawned bridge) died: nobody is left to tear
   // down with, so stop the workers and drop what the engine made instead of waiting forever.
   let tearingDown = false;
@@ -221,13 +210,14 @@ async function runConcurrently(
       crashRetries: config.crashRetries,
       timings,
       refreshSlot: (slot) => clones!.recreate(slot),
+      onKeyboardInterrupt: (test) => onSignal("SIGINT", `KeyboardInterrupt raised by ${test}`),
       onEvent: (event) => eventLog?.write(event),
     });
     // Workers start now and run database-free classes while the databases are made. Not under
     // pytest (its workers' fixtures expect the databases) nor when an order was asked for.
     const startEarly = !pytestRun && !askedOrder;
     if (startEarly) {
-      results.phaseStart("tests"); // Django's "Ran N tests in Xs" counts from the workers' start
+      results.phaseStart("tests"); // "Ran N tests in Xs" still counts from the databases (results.ts)
       await pool.start();
     }
 
@@ -333,8 +323,8 @@ async function runConcurrently(
     };
     for (const reporter of reporters) await reporter.finish(ctx);
     await eventLog?.close();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignalEvent);
+    process.off("SIGTERM", onSignalEvent);
   }
 }
 

@@ -40,10 +40,26 @@ export function parseShard(text: string): ShardSpec {
   const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
   const index = match ? Number(match[1]) : NaN;
   const total = match ? Number(match[2]) : NaN;
-  if (!match || total < 1 || index < 1 || index > total) {
-    throw new ConfigError(`--shard must be i/N with 1 <= i <= N (e.g. 2/4), not ${JSON.stringify(text)}`);
+  if (!match || !Number.isSafeInteger(total) || total < 1 || index < 1 || index > total) {
+    throw new ConfigError(`--shard must be i/N with 1 <= i <= N (e.g. 2/4), not ${JSON.stringify(text)}`, SHARD_HINT);
+  }
+  if (total > MAX_SHARDS) {
+    throw new ConfigError(`--shard ${index}/${total} asks for more than ${MAX_SHARDS} shards`, SHARD_HINT);
   }
   return { index, total };
+}
+
+const SHARD_HINT = "pass --shard i/N on each of N CI jobs, e.g. --shard 1/4 to --shard 4/4";
+/** More CI jobs than any matrix runs (GitHub Actions allows 256): refused before discovery. */
+export const MAX_SHARDS = 1024;
+
+/** A class is never split, so a shard beyond the number of classes would have nothing to run. */
+function checkShardCount(spec: ShardSpec, classes: number): void {
+  if (spec.total <= Math.max(1, classes)) return;
+  throw new ConfigError(
+    `--shard ${spec.index}/${spec.total} splits the suite into more parts than its ${classes} test class${classes === 1 ? "" : "es"}`,
+    `use at most ${classes > 1 ? `${classes} shards` : "1 shard"} for this selection of tests`,
+  );
 }
 
 interface Item {
@@ -159,6 +175,7 @@ export async function selectShard(
   results: RunResults,
   write?: (text: string) => void,
 ): Promise<TestClassInfo[]> {
+  checkShardCount(spec, classes.length);
   const timings = await loadTimings(projectDir, classes);
   const plan = shardPlanFor(classes, spec, timings);
   const mine = plan.shards[spec.index - 1]!;
@@ -178,16 +195,4 @@ export async function selectShard(
       `about ${estimated.toFixed(1)}s expected (plan ${plan.fingerprint}).\n`,
   );
   return mine;
-}
-
-/**
- * A shard must never fall back to Django's sequential runner: that would run the whole suite on
- * every shard. One worker is fine (the engine runs it); any other reason is refused.
- */
-export function shardedFallback(reason: string | null, shard: ShardSpec | null, workers: number): string | null {
-  if (!reason || !shard) return reason;
-  if (workers === 1) return null;
-  throw new ConfigError(
-    `--shard ${shard.index}/${shard.total} cannot run: the run would fall back to Django's sequential runner (${reason}), which cannot run part of a suite`,
-  );
 }

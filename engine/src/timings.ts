@@ -11,6 +11,10 @@
 // `seconds` is the class's wall time on one worker (setUpClass and setUpTestData included; a class
 // split across workers counts the sum of its parts), `tests` how many of its tests that covered.
 // Each run merges its classes into the file; classes it did not run are kept as they were.
+// A CI shard (--shard=i/N) leaves the file alone, so every shard of a run plans from the same
+// input whatever order they run in: it writes the file with its own measurements merged in to
+// .django-concurrent-test/shards/timings-<i>-of-<N>.json, and `merge-reports --timings` makes
+// the shards' files the next run's timings.json.
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -68,6 +72,11 @@ const SMOOTHING = 0.3;
 
 export function timingsPath(projectDir: string): string {
   return path.join(projectDir, TIMINGS_DIR, TIMINGS_FILE);
+}
+
+/** Where shard `index` of `total` writes what it measured, for merge-reports to collect. */
+export function shardTimingsPath(projectDir: string, shard: { index: number; total: number }): string {
+  return path.join(projectDir, TIMINGS_DIR, "shards", `timings-${shard.index}-of-${shard.total}.json`);
 }
 
 function isClassTiming(value: unknown): value is ClassTiming {
@@ -220,14 +229,16 @@ export function mergeTimings(
 
 /**
  * Merges this run's class durations into the project's file (re-read just before writing, and
- * replaced atomically, so concurrent runs lose at most each other's latest numbers).
+ * replaced atomically, so concurrent runs lose at most each other's latest numbers); a shard
+ * writes the result to its own file instead.
  * Returns the file written, or undefined when there was nothing to store or it could not be written.
  */
 export async function saveTimings(projectDir: string, results: RunResults): Promise<string | undefined> {
   const measured = measuredClasses(results);
   if (Object.keys(measured).length === 0) return undefined;
-  const file = timingsPath(projectDir);
-  const classes = mergeTimings(await readClasses(file), measured);
+  const input = timingsPath(projectDir);
+  const file = results.shard ? shardTimingsPath(projectDir, results.shard) : input;
+  const classes = mergeTimings(await readClasses(input), measured);
   const sorted = Object.fromEntries(Object.entries(classes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const text = JSON.stringify({ version: TIMINGS_VERSION, classes: sorted }, null, 1) + "\n";
   const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;

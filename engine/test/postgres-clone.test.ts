@@ -93,26 +93,71 @@ for (const strategy of ["file_copy", "wal_log"] as const) {
   });
 }
 
-test("a busy template: retried, then an error naming the sessions that block it", async (t) => {
-  if (skip) return t.skip(skip);
+// The retry loop, driven by a scripted pool: no server, no waiting. (PostgreSQL itself waits
+// 5 s inside each CREATE DATABASE for the template's other sessions to go, so the same loop on a
+// real server costs 5 s an attempt.)
+function scriptedBackend(busyAttempts: number, attempts: number) {
   const backend = new PostgresBackend(
-    { settings, policy: namePolicy(), concurrency: 1 },
-    { attempts: 3, firstDelayMs: 50, factor: 1.5 },
+    { settings: serverSettings("postgresql"), policy: namePolicy(), concurrency: 1 },
+    { attempts, firstDelayMs: 1, factor: 2 },
   );
+  const statements: string[] = [];
+  const pool = {
+    async query(sql: string) {
+      statements.push(sql.split(" ").slice(0, 2).join(" "));
+      if (
+        sql.startsWith("CREATE DATABASE") &&
+        statements.filter((s) => s === "CREATE DATABASE").length <= busyAttempts
+      ) {
+        throw Object.assign(new Error('source database "t" is being accessed by other users'), { code: "55006" });
+      }
+      if (sql.includes("pg_stat_activity")) {
+        return { rows: [{ pid: 4711, application_name: "psql", client_addr: null }] };
+      }
+      return { rows: [] };
+    },
+  };
+  (backend as unknown as { pool: typeof pool }).pool = pool;
+  return { backend, creates: () => statements.filter((s) => s === "CREATE DATABASE").length };
+}
+
+test("a busy template is retried until it is free", async () => {
+  const { backend, creates } = scriptedBackend(2, 3);
+  await backend.cloneDatabase("test_unit_0123456789", "test_unit_0123456789_1", record());
+  assert.equal(creates(), 3);
+});
+
+test("a template still busy after the last attempt: an error naming the sessions that block it", async () => {
+  const { backend, creates } = scriptedBackend(Infinity, 3);
+  await assert.rejects(
+    backend.cloneDatabase("test_unit_0123456789", "test_unit_0123456789_1", record()),
+    (error: Error) => {
+      assert.match(error.message, /being accessed by other users/);
+      assert.match(error.message, /pid 4711 \(psql, local socket\)/);
+      return true;
+    },
+  );
+  assert.equal(creates(), 3);
+});
+
+test("on the server, the sessions keeping a template busy are named: pid, application_name, address", async (t) => {
+  if (skip) return t.skip(skip);
+  const backend = new PostgresBackend({ settings, policy: namePolicy(), concurrency: 1 });
   const template = `test_unit${SUFFIX}_${randomHash()}`;
   const blocker = connect(template, "dct-blocking-session");
+  const describe = (name: string) =>
+    (backend as unknown as { describeSessions(name: string): Promise<string> }).describeSessions(name);
   try {
     await makeTemplate(backend, template);
+    assert.equal(await describe(template), "");
     await blocker.connect();
     const pid = (await blocker.query("SELECT pg_backend_pid() AS pid")).rows[0].pid as number;
-    await assert.rejects(backend.cloneDatabase(template, `${template}_1`, record()), (error: Error) => {
-      assert.match(error.message, /being accessed by other users/);
-      assert.match(error.message, new RegExp(`pid ${pid} \\(dct-blocking-session, 127\\.0\\.0\\.1/`));
-      return true;
-    });
+    assert.match(
+      await describe(template),
+      new RegExp(`^; sessions using it: pid ${pid} \\(dct-blocking-session, 127\\.0\\.0\\.1`),
+    );
   } finally {
     await blocker.end().catch(() => undefined);
-    await backend.dropDatabase(`${template}_1`);
     await backend.dropDatabase(template);
     await backend.close();
   }

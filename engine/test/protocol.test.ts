@@ -49,8 +49,8 @@ test("malformed messages are rejected by the schema", () => {
 });
 
 test("the engine speaks the schema's protocol version", () => {
-  assert.equal(PROTOCOL_VERSION, 2);
-  assert.match(schema.$id, /\/2$/);
+  assert.equal(PROTOCOL_VERSION, 3);
+  assert.match(schema.$id, /\/3$/);
 });
 
 test("the channel parses the examples however the bytes are split", async () => {

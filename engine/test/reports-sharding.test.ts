@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError } from "../src/errors.ts";
 import type { ClassKind, TestClassInfo } from "../src/protocol/messages.ts";
-import { idealShardSeconds, parseShard, planShards, shardedFallback, shardPlanFor } from "../src/sharding.ts";
+import { idealShardSeconds, parseShard, planShards, shardPlanFor } from "../src/sharding.ts";
 import { makeTimings } from "../src/timings.ts";
 
 /** A small deterministic generator (mulberry32), so the suites are the same on every run. */
@@ -144,13 +144,4 @@ test("more shards than classes leaves some shards empty, never a class in two", 
   const plan = planShards(classes, 5, () => 1);
   assert.equal(plan.shards.filter((s) => s.length === 0).length, 2);
   assert.equal(plan.shards.flat().length, 3);
-});
-
-test("a shard never falls back to Django's sequential runner (that would run everything)", () => {
-  assert.equal(shardedFallback("1 worker requested (command line)", { index: 1, total: 2 }, 1), null);
-  assert.equal(shardedFallback("x", null, 1), "x");
-  assert.throws(
-    () => shardedFallback("--pdb needs a single process", { index: 1, total: 2 }, 4),
-    /--shard 1\/2 cannot run/,
-  );
 });

@@ -36,7 +36,7 @@ test("timeout: zero, negative or not a number is one clear error", () => {
         env: { DJANGO_TEST_TIMEOUT: "soon" },
         settingsConfig: null,
       }),
-    /DJANGO_TEST_TIMEOUT must be a number of seconds above 0/,
+    /DJANGO_TEST_TIMEOUT must be a finite number of seconds above 0/,
   );
   assert.throws(
     () =>

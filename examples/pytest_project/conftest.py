@@ -1,8 +1,9 @@
 """Fixtures shared by the whole suite, at session scope.
 
-Under ``pytest --concurrent`` every worker process runs session fixtures once, on its own
-clone of the test database; under plain ``pytest`` they run once in all. The counters below
-let tests check that a fixture ran exactly once in the process that runs them.
+Under ``pytest --concurrent`` every worker process runs session fixtures once, except the
+``django_db_setup`` chain: it runs once in the main process, into the template every worker's
+clone is copied from (as it runs once under plain ``pytest``). The counters below let tests
+check that a fixture ran exactly once in the process that runs them.
 """
 
 import os

@@ -18,12 +18,12 @@ import os
 import select
 import signal
 import sys
-import traceback
 import unittest
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .internal_errors import bridge_traceback
 from .protocol import PROTOCOL_VERSION, Channel, ChannelClosed, Message
 from .settings_inspection import inspect_settings
 
@@ -168,7 +168,12 @@ def _before_databases(test_class: type, databases: set[str]) -> bool:
     tearDownClass (if any) begin / end with the super() call."""
     from django.test import SimpleTestCase, TransactionTestCase
 
+    from .creation_effects import creation_decorates_tests
+
     if databases or not issubclass(test_class, SimpleTestCase):
+        return False
+    if creation_decorates_tests():
+        # Creating the test databases decorates test classes (Django's own suite).
         return False
     if issubclass(test_class, TransactionTestCase):
         return False
@@ -264,7 +269,10 @@ class Bridge:
         self.databases: dict[str, bool] = {}
         self.children: dict[int, int] = {}
         self.torn_down = False
+        #: pytest --concurrent: the engine handed the loop back to pytest, for this reason.
         self.fallback_reason: str | None = None
+        #: Whether the engine sent anything: if it ends before that, it never started.
+        self.engine_spoke = False
         #: Templates came from the engine's plan: teardown restores names and drops nothing.
         self.engine_owns_databases = False
 
@@ -315,7 +323,10 @@ class Bridge:
 
     def _serve(self) -> None:
         try:
-            self.hello()
+            try:
+                self.hello()
+            except OSError:
+                return  # the engine died at once (its exit status tells the launcher why)
             while True:
                 self._reap_children()
                 if not self.channel.has_buffered():
@@ -326,6 +337,7 @@ class Bridge:
                     message = self.channel.recv()
                 except ChannelClosed:
                     break
+                self.engine_spoke = True
                 if not self._dispatch(message):
                     break
         finally:
@@ -346,6 +358,7 @@ class Bridge:
             "fingerprint": self._fingerprint,
             "setupDatabases": self._setup_databases,
             "forkWorkers": self._fork_workers,
+            "runSequential": self._run_sequential,
             "teardown": self._teardown,
         }
         if kind == "shutdown":
@@ -372,7 +385,7 @@ class Bridge:
                     "type": "error",
                     "phase": kind,
                     "message": f"{type(exc).__name__}: {exc}",
-                    "traceback": traceback.format_exc(),
+                    "traceback": bridge_traceback(kind, exc),
                 }
             )
         return bool(kind != "teardown")
@@ -476,6 +489,23 @@ class Bridge:
                 run_forked(message["socketPath"], int(slot), self.groups)
             self.children[pid] = int(slot)
             self.channel.send({"type": "forked", "slot": slot, "pid": pid})
+
+    def _run_sequential(self, message: Message) -> None:
+        from .sequential import own_signals, run_sequential
+
+        wanted = message.get("classes")
+        indexes = range(len(self.groups)) if wanted is None else [int(i) for i in wanted]
+        with own_signals():
+            failures = run_sequential(
+                self.runner,
+                self.groups,
+                list(indexes),
+                self.databases,
+                self.channel.send,
+                int(message["slot"]),
+            )
+        self.torn_down = True  # Django's own teardown ran
+        self.channel.send({"type": "sequentialDone", "failures": failures})
 
     def _teardown(self, message: Message) -> None:
         from django.test.utils import teardown_databases, teardown_test_environment

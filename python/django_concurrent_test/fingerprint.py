@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import re
 import sys
 import weakref
 from collections.abc import Callable, Collection, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -79,16 +81,74 @@ def _migration_parts() -> dict[str, Any]:
     }
 
 
-def _unmigrated_models(migrated_apps: Collection[str], all_apps: bool) -> dict[str, str]:
-    """Apps without migrations get tables from their models (migrate --run-syncdb)."""
+def _migration_modules() -> dict[str, str | None]:
+    """Each app's migrations module as Django resolves it: MIGRATION_MODULES may be any object
+    with ``__contains__``/``__getitem__`` (the "DisableMigrations" idiom), None disables an app's
+    migrations, and an app it does not name uses ``<app>.migrations``."""
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    found: dict[str, str | None] = {}
+    for config in apps.get_app_configs():
+        module, _explicit = MigrationLoader.migrations_module(config.label)
+        found[config.label] = None if module is None else str(module)
+    return found
+
+
+def _unmigrated_models(migrated_apps: Collection[str], all_apps: bool) -> dict[str, Any]:
+    """Apps without migrations get tables from their models (migrate --run-syncdb): their
+    models' definitions decide the schema, wherever the code that defines them lives."""
     from django.apps import apps
 
-    modules = [
-        config.models_module
+    configs = [
+        config
         for config in apps.get_app_configs()
         if config.models_module is not None and (all_apps or config.label not in migrated_apps)
     ]
-    return _sources(modules)
+    models = [model for config in configs for model in config.get_models(include_auto_created=True)]
+    field_types = {type(field) for model in models for field in model._meta.local_fields}
+    field_types |= {type(field) for model in models for field in model._meta.local_many_to_many}
+    return {
+        "modules": _sources(config.models_module for config in configs),
+        "state": {model._meta.label: _model_state(model) for model in models},
+        # A custom field's db_type() decides its column, and its code is in no migration.
+        "fieldCode": _sources(t for t in field_types if not t.__module__.startswith("django.")),
+    }
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _stable(make: Callable[[], Any]) -> str:
+    """How makemigrations would write a value; else its repr without memory addresses (a
+    value no migration could hold, or one that cannot even be taken apart)."""
+    from django.db.migrations.writer import MigrationWriter
+
+    try:
+        value = make()
+    except Exception as exc:  # e.g. a manager that cannot deconstruct: its error is stable
+        return f"{type(exc).__name__}: {exc}"
+    try:
+        return str(MigrationWriter.serialize(value)[0])
+    except Exception:  # any value a model may hold; only its text matters here
+        return _ADDRESS.sub("", repr(value))
+
+
+def _field_parts(field: Any) -> Any:
+    return field.deconstruct()[1:]  # the name is the key already
+
+
+def _model_state(model: Any) -> dict[str, Any]:
+    """The model as the migration autodetector sees it: fields, options, bases, managers."""
+    from django.db.migrations.state import ModelState
+
+    state = ModelState.from_model(model)
+    return {
+        "fields": {name: _stable(partial(_field_parts, f)) for name, f in state.fields.items()},
+        "options": _stable(lambda: state.options),
+        "bases": _stable(lambda: state.bases),
+        "managers": {name: _stable(m.deconstruct) for name, m in state.managers},
+    }
 
 
 def _receivers(signal: Any) -> list[Any]:
@@ -118,7 +178,7 @@ def _shared_parts() -> dict[str, Any]:
         "django": django.get_version(),
         "package": __version__,
         "installedApps": [str(app) for app in settings.INSTALLED_APPS],
-        "migrationModules": {k: str(v) for k, v in sorted(settings.MIGRATION_MODULES.items())},
+        "migrationModules": _migration_modules(),
         "migrations": migrations,
         "unmigratedModels": _unmigrated_models(migrations["migratedApps"], all_apps=False),
         "routers": _sources(type(r) for r in router.routers),
@@ -163,13 +223,21 @@ def _hash(parts: dict[str, Any]) -> str:
     return _digest(json.dumps(parts, sort_keys=True, separators=(",", ":")))
 
 
-def fingerprint(aliases: Collection[str]) -> list[dict[str, Any]]:
-    """One entry per test database to build (Django's signatures): its aliases and hash."""
+def code_digests(objects: Iterable[Any]) -> dict[str, str]:
+    """Digests of the files the objects are defined in (for parts the caller adds)."""
+    return _sources(objects)
+
+
+def fingerprint(
+    aliases: Collection[str], extra: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """One entry per test database to build (Django's signatures): its aliases and hash;
+    ``extra`` adds parts that only the caller knows of (pytest's fixtures)."""
     from django.db import connections
     from django.test.utils import get_unique_databases_and_mirrors
 
     test_databases, mirrored = get_unique_databases_and_mirrors(set(aliases))
-    shared = _shared_parts()
+    shared = {**_shared_parts(), **(extra or {})}
     groups = []
     for _name, group_aliases in test_databases.values():
         primary = group_aliases[0]

@@ -1,67 +1,52 @@
-"""Finding Node and the bundled engine, and starting the engine with a bridge channel."""
+"""Starting the engine with a bridge channel (``runtime.find_node`` finds what it runs on)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from .bridge import SYS_PATH_ENV, Bridge
 from .exceptions import EngineUnavailable
 from .protocol import Channel
+from .runtime import ENGINE_PATH, REINSTALL_HINT
+from .runtime import find_node as find_node  # where the runner, plugin and CLI import it
 
-ENGINE_PATH = Path(__file__).parent / "_engine" / "cli.mjs"
-NODE_ENV = "DJANGO_CONCURRENT_TEST_NODE"
-MIN_NODE_MAJOR = 20
-# The engine's exit status asking the caller to run Django's sequential runner instead.
-EXIT_FALLBACK = 3
+# The engine's own refusals (one line and a hint, printed by it) exit with this status.
+EXIT_REFUSED = 2
+# Loads the bundle so that one that cannot load (a damaged or mismatched install) says so in one
+# line and exits 2 instead of a Node stack trace; argv stays that of `node cli.mjs ...`.
+_LOADER = (
+    "import(require('node:url').pathToFileURL(process.argv[1]).href).catch((e) => {"
+    " const why = String((e && e.message) || e).split('\\n')[0];"
+    " process.stderr.write('EngineUnavailable: the engine cannot load ('"
+    " + ((e && e.name) || 'Error') + ': ' + why + ')\\nHint: ' + HINT + '\\n');"
+    " process.exit(2); });"
+).replace("HINT", json.dumps(REINSTALL_HINT))
 
 
-def find_node() -> str:
-    """The Node executable to run the engine with. Raises EngineUnavailable (exit 2, one line
-    and a hint) when there is none that works: a run never goes on without the engine."""
-    node = os.environ.get(NODE_ENV) or shutil.which("node")
-    if not node:
-        raise EngineUnavailable(
-            "no Node.js runtime found",
-            "install Node >= 20 or set DJANGO_CONCURRENT_TEST_NODE to a node executable",
-        )
-    try:
-        version = subprocess.run(
-            [node, "--version"], capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-        major = int(version.lstrip("v").split(".")[0])
-    except (OSError, subprocess.SubprocessError, ValueError):
-        raise EngineUnavailable(
-            f"could not run {node} --version",
-            "point DJANGO_CONCURRENT_TEST_NODE at a working node >= 20, or unset it",
-        ) from None
-    if major < MIN_NODE_MAJOR:
-        raise EngineUnavailable(
-            f"Node {version} is too old (need >= {MIN_NODE_MAJOR})",
-            "install a newer Node or set DJANGO_CONCURRENT_TEST_NODE",
-        )
-    if not ENGINE_PATH.exists():
-        raise EngineUnavailable(
-            f"the engine bundle is missing ({ENGINE_PATH})",
-            "reinstall the package",
-        )
-    return node
+def engine_command(node: str, *args: str) -> list[str]:
+    """The command line that runs the bundled engine with ``args``."""
+    return [node, "-e", _LOADER, str(ENGINE_PATH), *args]
 
 
 def exit_unavailable(error: EngineUnavailable) -> NoReturn:
     """One line and a hint on stderr, then exit 2 (before anything was created)."""
+    report_unavailable(error)
+    sys.exit(error.exit_code)
+
+
+def report_unavailable(error: EngineUnavailable) -> None:
+    """The one line and the hint, on stderr."""
     sys.stdout.flush()
     sys.stderr.write(f"{type(error).__name__}: {error}\n")
     if error.hint:
         sys.stderr.write(f"Hint: {error.hint}\n")
-    sys.exit(error.exit_code)
+    sys.stderr.flush()
 
 
 def engine_env() -> dict[str, str]:
@@ -82,11 +67,13 @@ def run_engine_with_bridge(
     flavour of bridge, e.g. pytest's; ``output``: where the engine's own output goes instead
     of this process's stdout and stderr).
 
-    Returns the engine's exit status and, when it asks for a sequential run, the reason."""
+    Returns the engine's exit status and, when it hands a pytest run back to pytest's loop, the
+    reason. Raises EngineUnavailable when the engine ended before it said anything (it never
+    started: nothing was created)."""
     ours, theirs = socket.socketpair()
     try:
         process = subprocess.Popen(
-            [node, str(ENGINE_PATH), "run", "--bridge-fd", str(theirs.fileno())],
+            engine_command(node, "run", "--bridge-fd", str(theirs.fileno())),
             pass_fds=[theirs.fileno()],
             env=engine_env(),
             stdout=output,
@@ -111,4 +98,12 @@ def run_engine_with_bridge(
         # The engine may still be writing its reports: a Ctrl-C now is its to handle too.
         with bridge.forwarding_signals():
             code = process.wait()
+    if not bridge.engine_spoke and code != EXIT_REFUSED:
+        raise EngineUnavailable(
+            f"the engine ended before it started ({_status(code)})", REINSTALL_HINT
+        )
     return code, bridge.fallback_reason
+
+
+def _status(code: int) -> str:
+    return f"signal {-code}" if code < 0 else f"exit status {code}"

@@ -19,7 +19,7 @@ NAME = "RaceConditionMiddleware"
 
 
 class RaceConditionMiddleware:
-    """Configured by ``CONCURRENT_TEST_CONFIG["race"]`` (see docs/race.md)."""
+    """Configured by ``CONCURRENT_TEST_CONFIG["race"]`` (see docs/race-conditions.md)."""
 
     def __init__(self, get_response: Callable[[Any], Any]) -> None:
         if not in_test_environment():

@@ -8,16 +8,33 @@ The message set is defined once, in ``protocol/protocol.schema.json`` at the rep
 from __future__ import annotations
 
 import json
+import math
 import socket
 from typing import Any
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 Message = dict[str, Any]
 
 
 class ChannelClosed(Exception):
     """The other side closed the channel."""
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every non-finite float as the string ``"inf"``, ``"-inf"`` or ``"nan"``.
+
+    JSON has no such numbers (Python's ``Infinity`` is not JSON): sent as strings they reach the
+    engine, which refuses them by name where a number belongs (``--timeout``,
+    ``CONCURRENT_TEST_CONFIG["timeout"]``: a ConfigError, exit 2) instead of an unreadable line.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
 
 
 class Channel:
@@ -38,7 +55,8 @@ class Channel:
         return cls(sock)
 
     def send(self, message: Message) -> None:
-        data = json.dumps(message, separators=(",", ":"), default=str) + "\n"
+        data = json.dumps(finite(message), separators=(",", ":"), default=str, allow_nan=False)
+        data += "\n"
         self.sock.sendall(data.encode("utf-8"))
 
     def has_buffered(self) -> bool:

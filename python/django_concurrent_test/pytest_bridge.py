@@ -14,17 +14,17 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from .bridge import Bridge
 from .protocol import Channel, Message
-from .pytest_db import database_access
-from .pytest_groups import all_databases, group_items
+from .pytest_db import building_templates, database_access
+from .pytest_groups import all_databases, group_items, item_databases
 from .pytest_reports import failure_report, report_from_wire, warning_from_wire
-
-_TRUE = {"1", "true", "yes", "on"}
 
 
 class _RunnerOptions:
@@ -67,20 +67,56 @@ def runner_options(config: pytest.Config) -> dict[str, Any]:
     }
 
 
-def _debug_setting(config: pytest.Config) -> bool | None:
-    """pytest-django's ``django_debug_mode`` ini: settings.DEBUG during tests (None: keep)."""
-    value = config.getini("django_debug_mode")
-    if isinstance(value, str) and value.strip().lower() == "keep":
-        return None
-    return str(value).strip().lower() in _TRUE
-
-
 def disable_migrations() -> None:
     """--no-migrations: tables come from the models (Django's MIGRATION_MODULES = None)."""
     from django.apps import apps
     from django.conf import settings
 
     settings.MIGRATION_MODULES = {config.label: None for config in apps.get_app_configs()}
+
+
+def setup_chain(item: pytest.Item) -> list[Any]:
+    """The functions of every fixture that django_db_setup needs for this item (overrides and
+    what they request, pytest-django's own included)."""
+    manager = item.session._fixturemanager
+    seen: set[str] = set()
+    todo = ["django_db_setup"]
+    functions: list[Any] = []
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for fixturedef in manager.getfixturedefs(name, item) or ():
+            functions.append(fixturedef.func)
+            todo.extend(fixturedef.argnames)
+    return functions
+
+
+@contextmanager
+def _setting_up(item: pytest.Item) -> Iterator[None]:
+    """The item's nodes as pytest has them while it sets the item up, without running any of
+    their setup: session fixtures attach their teardown to the session, which stays set up
+    (the bridge's teardown ends it); the narrower nodes leave the stack again."""
+    state = item.session._setupstate
+    chain = item.listchain()
+    pushed = [node for node in chain if node not in state.stack]
+    for node in pushed:
+        state.stack[node] = ([node.teardown] if node is item.session else [], None)
+    try:
+        yield
+    finally:
+        for node in reversed(pushed):
+            if node is not item.session:
+                del state.stack[node]
+
+
+def forget_session_teardown(session: pytest.Session) -> None:
+    """In a forked worker: the session fixtures the main process set up (the django_db_setup
+    chain) stay set up, cached, but are the main process's to tear down, not the worker's."""
+    state = session._setupstate
+    if session in state.stack:
+        state.stack[session] = ([session.teardown], None)
 
 
 class PytestBridge(Bridge):
@@ -139,22 +175,47 @@ class PytestBridge(Bridge):
             }
         )
 
-    def _setup_databases(self, message: Message) -> None:
-        from django.test.utils import setup_test_environment, teardown_test_environment
+    def _database_item(self) -> pytest.Function | None:
+        """An item that uses a database: the project's django_db_setup chain as it sees it."""
+        items = (i for i in self.session.items if isinstance(i, pytest.Function))
+        return next((item for item in items if item_databases(item)[0]), None)
 
+    def _fingerprint(self, message: Message) -> None:
+        from .fingerprint import code_digests, fingerprint
+
+        # The project's fixtures that shape the test database are part of the template.
+        item = self._database_item()
+        chain = code_digests(setup_chain(item)) if item is not None else {}
+        groups = fingerprint(message["aliases"], extra={"pytestDatabaseSetup": chain})
+        self.channel.send({"type": "fingerprinted", "groups": groups})
+
+    def _setup_databases(self, message: Message) -> None:
         # pytest-django: --reuse-db keeps the databases, --create-db rebuilds them anyway.
         message = {
             **message,
             "keepdb": bool(message.get("keepdb")) and not self.config.getoption("create_db", False),
         }
-        # As pytest-django's django_db_setup: inside the test environment. It ends before the
-        # workers fork, so each worker's own session fixture starts from a clean state.
-        setup_test_environment(debug=_debug_setting(self.config))
-        try:
+        built: list[bool] = []
+
+        def build() -> None:
+            Bridge._setup_databases(self, message)
+            built.append(True)
+
+        item = self._database_item()
+        if item is not None:
+            # The project's django_db_setup chain, in this process, as pytest-django would run
+            # it for this item: the templates are built at its bottom (pytest_db).
+            with building_templates(build), _setting_up(item):
+                item._request.getfixturevalue("django_db_setup")
+        if not built:
+            # An override that never requests pytest-django's django_db_setup: its body ran,
+            # and the templates are built after it, as before any project fixture.
             with database_access(self.config):
-                super()._setup_databases(message)
-        finally:
-            teardown_test_environment()
+                build()
+        from django.db import connections
+
+        # The engine clones the templates next: no connection of this process may stay open.
+        connections.close_all()
 
     def _fork_workers(self, message: Message) -> None:
         from .pytest_worker import run_forked
@@ -168,13 +229,19 @@ class PytestBridge(Bridge):
             pid = os.fork()
             if pid == 0:
                 self.channel.close()
+                forget_session_teardown(self.session)
                 run_forked(message["socketPath"], int(slot), self.session, self.item_groups)
             self.children[pid] = int(slot)
             self.channel.send({"type": "forked", "slot": slot, "pid": pid})
 
     def _teardown(self, message: Message) -> None:
-        with database_access(self.config):
-            super()._teardown(message)
+        # The chain's own teardown first (what follows the overrides' yield, then pytest-django's
+        # test environment), as pytest-django runs it before destroying the test databases.
+        try:
+            self.session._setupstate.teardown_exact(None)
+        finally:
+            with database_access(self.config):
+                super()._teardown(message)
 
     def _announce(self, workers: int) -> None:
         terminal = self.config.pluginmanager.getplugin("terminalreporter")

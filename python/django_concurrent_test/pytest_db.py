@@ -1,21 +1,34 @@
 """pytest-django's database setup under ``pytest --concurrent``.
 
 Registered as a plugin only when ``--concurrent`` is given (before collection, so items see
-it). Its ``django_db_setup`` overrides pytest-django's: in a worker the test databases are the
-engine's clones of one migrated template, so there is nothing to create; anywhere else (the
-sequential fallback) it is pytest-django's own fixture, unchanged. A project's own
-``django_db_setup`` in a conftest still wraps it, and runs once per worker on its clone.
+it). Its ``django_db_setup`` overrides pytest-django's. The main process runs the project's
+whole ``django_db_setup`` chain (conftest overrides, the session fixtures they request) once,
+when the engine asks for the templates: at its bottom, where pytest-django would create the
+test databases, this fixture builds the engine's templates instead, so whatever the project
+does to its test database before or after creation is in the template, and in every clone.
+Workers are forked after that and inherit the chain's values: it never runs again there.
+Anywhere else (the sequential fallback) it is pytest-django's own fixture, unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import pytest
 
-_state = {"worker": False}
+_state: dict[str, Any] = {"worker": False, "build": None}
+
+
+@contextmanager
+def building_templates(build: Callable[[], None]) -> Iterator[None]:
+    """While the main process resolves the chain, its bottom builds the templates."""
+    _state["build"] = build
+    try:
+        yield
+    finally:
+        _state["build"] = None
 
 
 def enter_worker() -> None:
@@ -24,13 +37,22 @@ def enter_worker() -> None:
 
 
 def in_worker() -> bool:
-    return _state["worker"]
+    return bool(_state["worker"])
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(request: pytest.FixtureRequest) -> Iterator[None]:
-    if not in_worker():
-        # One level up: pytest-django's own fixture creates the test databases.
+def django_db_setup(
+    request: pytest.FixtureRequest, django_test_environment: None, django_db_blocker: Any
+) -> Iterator[None]:
+    # The same fixtures as pytest-django's own django_db_setup, so they are set up in the same
+    # order (the test environment first). Not django_db_modify_db_settings: the engine names
+    # the test databases (its safety gate checked those names).
+    build = _state["build"]
+    if build is not None:
+        with django_db_blocker.unblock():
+            build()
+    elif not in_worker():
+        # The sequential fallback: pytest-django's own fixture, one level up.
         request.getfixturevalue("django_db_setup")
     yield
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from typing import IO
 
 import pytest
 
+from .exceptions import EngineUnavailable
 from .launch import run_engine_with_bridge
 from .protocol import Channel
 from .pytest_bridge import PytestBridge
@@ -19,7 +21,7 @@ from .pytest_bridge import PytestBridge
 @dataclass
 class EngineRun:
     code: int
-    #: Set when the engine asks for a sequential run: why.
+    #: Set when the engine hands the session back to pytest's own loop: why.
     fallback: str | None
     #: What the engine printed.
     output: str
@@ -35,11 +37,24 @@ def run_engine(node: str, session: pytest.Session) -> EngineRun:
         return bridges[0]
 
     with tempfile.TemporaryFile() as output:
-        code, fallback = run_engine_with_bridge(
-            node, None, [], {}, make_bridge=make_bridge, output=output
-        )
-        output.seek(0)
-        text = output.read().decode("utf-8", errors="replace")
+        try:
+            code, fallback = run_engine_with_bridge(
+                node, None, [], {}, make_bridge=make_bridge, output=output
+            )
+        except EngineUnavailable as error:
+            raise EngineUnavailable(_with_first_line(str(error), output), error.hint) from None
+        text = _read(output)
     if bridges and bridges[0].internal_error is not None:
         raise bridges[0].internal_error
     return EngineRun(code, fallback, text)
+
+
+def _read(output: IO[bytes]) -> str:
+    output.seek(0)
+    return output.read().decode("utf-8", errors="replace")
+
+
+def _with_first_line(message: str, output: IO[bytes]) -> str:
+    """The message, with the first line the engine printed (say, Node's error) in brackets."""
+    lines = [line.strip() for line in _read(output).splitlines() if line.strip()]
+    return f"{message}: {lines[0]}" if lines else message

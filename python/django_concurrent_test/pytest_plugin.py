@@ -9,14 +9,14 @@ pytest's own terminal reporter.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
 import pytest
 
 EXIT_CONFIG_ERROR = 2
-EXIT_FALLBACK = 3
+# The engine (after its safety gate) hands the session back to pytest's own loop.
+EXIT_HAND_BACK = 3
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 _ENGINE_OUTPUT = pytest.StashKey[str]()
@@ -112,20 +112,17 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
         raise pytest.UsageError(
             "--concurrent needs Django settings: set DJANGO_SETTINGS_MODULE or use --ds"
         )
-    if not hasattr(os, "fork"):
-        _sequential(session, "pytest --concurrent forks its workers, which this platform cannot")
-        return None
     from .exceptions import EngineUnavailable
-    from .launch import exit_unavailable, find_node
-
-    try:
-        node = find_node()
-    except EngineUnavailable as error:
-        exit_unavailable(error)
+    from .launch import find_node, report_unavailable
     from .pytest_launch import run_engine
 
-    run = run_engine(node, session)
-    if run.code == EXIT_FALLBACK:
+    try:
+        run = run_engine(find_node(), session)
+    except EngineUnavailable as error:
+        report_unavailable(error)
+        # pytest.exit, not SystemExit: pytest calls that an internal error (exit 3).
+        pytest.exit("django-concurrent-test could not start (see above)", error.exit_code)
+    if run.code == EXIT_HAND_BACK:
         _sequential(session, run.fallback or "the engine asked for it")
         return None
     if run.code not in (0, 1) or (run.code == 1 and not session.testsfailed):

@@ -7,6 +7,7 @@ exception that cannot be pickled can never break a run.
 from __future__ import annotations
 
 import io
+import sys
 import time
 import unittest
 from collections.abc import Callable
@@ -25,30 +26,54 @@ def _outcome_for(err: ExcInfo, test: Any) -> str:
     return "failure" if issubclass(err[0], failure_exception) else "error"
 
 
+def interrupt_traceback(formatted: str) -> str:
+    """A KeyboardInterrupt stops Django's runner at the test that raised it; so it does here."""
+    return (
+        "KeyboardInterrupt: raised by this test; the run stops here, as under Django's runner\n"
+        + formatted
+    )
+
+
 def make_result(
     emit: Emit, class_index: int, *, buffer: bool, failfast: bool, debug_sql: bool
 ) -> unittest.TextTestResult:
-    """Build a streaming result; with --debug-sql it captures queries like Django's."""
+    """A worker's streaming result (output silenced); with --debug-sql it captures queries
+    like Django's."""
     base: type[unittest.TextTestResult] = (
         DebugSQLTextTestResult if debug_sql else unittest.TextTestResult
     )
+    result_class = streaming_result_class(base, emit, lambda _test: class_index)
+    result = result_class(unittest.runner._WritelnDecorator(io.StringIO()), True, 0)
+    result.buffer = buffer
+    result.failfast = failfast
+    return result
+
+
+def streaming_result_class(
+    base: type[unittest.TextTestResult], emit: Emit, class_index_of: Callable[[Any], int]
+) -> type[unittest.TextTestResult]:
+    """``base`` (any unittest result class, e.g. the runner's own) that also streams every
+    outcome; ``class_index_of`` names the class a test (or a fixture's error holder) belongs to.
+    Constructed as ``base`` is, so a TextTestRunner can build it."""
 
     class StreamingResult(base):  # type: ignore[valid-type,misc]
-        def __init__(self) -> None:
-            super().__init__(unittest.runner._WritelnDecorator(io.StringIO()), True, 0)
-            self.buffer = buffer
-            self.failfast = failfast
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
             self._started: dict[str, float] = {}
+            self._reported: set[str] = set()
+            #: The test whose KeyboardInterrupt is ending the run (None: none did).
+            self.interrupted_by: str | None = None
 
-        def _send(self, test: Any, outcome: str, **extra: Any) -> None:
+        def _send(self, test: Any, outcome: str, owner: Any = None, **extra: Any) -> None:
             message: Message = {
                 "type": "outcome",
-                "classIndex": class_index,
+                "classIndex": class_index_of(owner if owner is not None else test),
                 "test": test.id(),
                 "description": self.getDescription(test),
                 "outcome": outcome,
             }
             message.update({k: v for k, v in extra.items() if v is not None})
+            self._reported.add(message["test"])
             emit(message)
 
         def _last_entry(self, entries: list[tuple[Any, ...]]) -> dict[str, Any]:
@@ -59,9 +84,10 @@ def make_result(
         def startTest(self, test: Any) -> None:
             super().startTest(test)
             self._started[test.id()] = time.perf_counter()
-            emit({"type": "testStart", "classIndex": class_index, "test": test.id()})
+            emit({"type": "testStart", "classIndex": class_index_of(test), "test": test.id()})
 
         def stopTest(self, test: Any) -> None:
+            self._report_interrupt(test)
             captured: dict[str, str] = {}
             if self.buffer:
                 out = getattr(self, "_stdout_buffer", None)
@@ -76,12 +102,22 @@ def make_result(
             emit(
                 {
                     "type": "testStop",
-                    "classIndex": class_index,
+                    "classIndex": class_index_of(test),
                     "test": test.id(),
                     "duration": round(duration, 6),
                     **captured,
                 }
             )
+
+        def _report_interrupt(self, test: Any) -> None:
+            """unittest lets a KeyboardInterrupt through and calls stopTest on its way out
+            (no outcome): the test is reported by name as an error, never as passed."""
+            interrupt = sys.exc_info()
+            if not isinstance(interrupt[1], KeyboardInterrupt) or test.id() in self._reported:
+                return
+            formatted = self._exc_info_to_string(interrupt, test)
+            self._send(test, "error", traceback=interrupt_traceback(formatted))
+            self.interrupted_by = test.id()
 
         def addSuccess(self, test: Any) -> None:
             super().addSuccess(test)
@@ -113,6 +149,6 @@ def make_result(
                 return
             outcome = _outcome_for(err, test)
             entries = self.failures if outcome == "failure" else self.errors
-            self._send(subtest, outcome, parent=test.id(), **self._last_entry(entries))
+            self._send(subtest, outcome, owner=test, parent=test.id(), **self._last_entry(entries))
 
-    return StreamingResult()
+    return StreamingResult

@@ -3,37 +3,28 @@
 from __future__ import annotations
 
 import sys
-import time
 from typing import Any
 
 from django.test.runner import DiscoverRunner
 
-from .baseline import record_sequential, remember_suite, wants_benchmark
 from .exceptions import EngineUnavailable
-from .launch import EXIT_FALLBACK, exit_unavailable, find_node, run_engine_with_bridge
+from .launch import exit_unavailable, find_node, run_engine_with_bridge
 
 
 class ConcurrentTestRunner(DiscoverRunner):  # type: ignore[misc]
     """Runs the suite on many workers, each on its own clone of the migrated test database.
 
-    Every option of Django's ``test`` command keeps its meaning; the engine decides, from the
-    resolved configuration, whether the run is concurrent or falls back to this class's parent.
+    Every option of Django's ``test`` command keeps its meaning. The engine decides, after its
+    safety gate, whether the run is concurrent; when it is not (``--pdb``, one worker, ...), this
+    process runs the suite as Django would, as the engine's only worker, and every report is
+    still written.
     """
 
     @classmethod
     def add_arguments(cls, parser: Any) -> None:
         super().add_arguments(parser)
         group = parser.add_argument_group("django-concurrent-test")
-        if sys.version_info < (3, 12):
-            # Django adds --durations only on 3.12+; the engine measures durations itself.
-            group.add_argument(
-                "--durations",
-                dest="durations",
-                type=int,
-                default=None,
-                metavar="N",
-                help="Show the N slowest test cases (N=0 for all).",
-            )
+        # No --durations of our own: Django offers it on Python 3.12+ only, and refuses it before.
         group.add_argument(
             "--workers",
             type=int,
@@ -126,37 +117,12 @@ class ConcurrentTestRunner(DiscoverRunner):  # type: ignore[misc]
             "durations": kwargs.get("durations", getattr(self, "durations", None)),
         }
 
-    def _sequential(self, reason: str, test_labels: list[str], **kwargs: Any) -> int:
-        if self.concurrent_options.get("shard"):
-            # Django's runner cannot run part of a suite: every shard would run all of it.
-            sys.stderr.write(
-                f"ConfigError: --shard {self.concurrent_options['shard']} cannot "
-                f"run sequentially ({reason})\n"
-            )
-            sys.exit(2)
-        self.log(f"django-concurrent-test: running sequentially: {reason}.")
-        self.parallel = 0
-        started = time.perf_counter()
-        result: int = super().run_tests(test_labels, **kwargs)
-        if wants_benchmark(self.concurrent_options):
-            record_sequential(self, time.perf_counter() - started)
-        return result
-
-    def run_suite(self, suite: Any, **kwargs: Any) -> Any:
-        remember_suite(self, suite)
-        return super().run_suite(suite, **kwargs)
-
     def run_tests(self, test_labels: list[str], **kwargs: Any) -> int:
-        # --pdb and --debug-mode fall back too, but only after the engine's safety gate.
         try:
             node = find_node()
+            code, _ = run_engine_with_bridge(node, self, list(test_labels), self.concurrent_options)
         except EngineUnavailable as error:
             exit_unavailable(error)
-        code, reason = run_engine_with_bridge(
-            node, self, list(test_labels), self.concurrent_options
-        )
-        if code == EXIT_FALLBACK:
-            return self._sequential(reason or "the engine asked for it", test_labels, **kwargs)
         if code in (0, 1):
             return code
         sys.stdout.flush()

@@ -35,6 +35,8 @@ def inspect_settings() -> dict[str, Any]:
         }
     return {
         "debug": bool(settings.DEBUG),
+        # DEBUG left out of the settings module is Django's default False: the refusal says so.
+        "debugSet": settings.is_overridden("DEBUG"),
         "settingsModule": settings.SETTINGS_MODULE,
         "installedApps": list(settings.INSTALLED_APPS),
         "databases": databases,

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
+from .creation_effects import mark_backend_skips
+
 #: PRAGMA application_id of a finished SQLite template ("DCT1"): the engine reads it back.
 SQLITE_COMPLETE_APPLICATION_ID = 0x44435431
 
@@ -62,6 +64,8 @@ def _reuse(connection: Any, name: str, verbosity: int, log: Callable[[str], None
     connection.settings_dict.setdefault("TEST", {})["NAME"] = name
     settings.DATABASES[connection.alias]["NAME"] = name
     connection.settings_dict["NAME"] = name
+    # What create_test_db would have done to the process, without building anything.
+    mark_backend_skips([connection.alias])
 
 
 def setup_planned(

@@ -22,7 +22,12 @@ import traceback
 import unittest
 from typing import IO, Any
 
+from .counters import CounterReset
+from .creation_effects import mark_backend_skips
 from .protocol import PROTOCOL_VERSION, Channel, ChannelClosed, Message
+
+# Opt-in: reset sequences / AUTO_INCREMENT counters to the template's before each class.
+RESET_COUNTERS_ENV = "DJANGO_CONCURRENT_TEST_RESET_COUNTERS"
 
 # Exit status of a worker whose engine went away (its heartbeat could not be sent).
 EXIT_ORPHANED = 70
@@ -37,6 +42,9 @@ class Worker:
         self.groups = groups
         self.options: dict[str, Any] = {}
         self._loaded_memory: set[str] = set()
+        # Whether attach must redo what creating the test databases did to the bridge's process.
+        self._replays_creation = True
+        self._counters = CounterReset()
         # The heartbeat thread and the test thread share one socket: whole lines only.
         self._send_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -99,6 +107,8 @@ class Worker:
             # Not forked from a bridge that ran the checks already.
             _import_as_checks_do()
         if message["clones"]:
+            # Forked after the databases exist: creation's effects on the process came along.
+            self._replays_creation = spawned
             self.attach(message["clones"], message.get("serializedAliases", []))
         self.send({"type": "ready", "slot": self.slot})
 
@@ -138,6 +148,13 @@ class Worker:
                 connection._test_serialized_contents = given[alias]
             elif getattr(connection, "_test_serialized_contents", None) is None:
                 connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+        if self._replays_creation:
+            mark_backend_skips(clones)
+        # One per database: mirrors share their primary's clone.
+        databases = {clone["name"]: alias for alias, clone in reversed(clones.items())}
+        if os.environ.get(RESET_COUNTERS_ENV) == "1":
+            # Opt-in: it still changes some outcomes of Django's own suite on PostgreSQL.
+            self._counters.attach([connections[alias] for alias in databases.values()])
 
     def _start_supervision(self, interval: float, stack_path: str) -> None:
         # Kept open for the life of the process: faulthandler writes from a signal handler.
@@ -187,13 +204,44 @@ class Worker:
             debug_sql=bool(self.options.get("debugSql")),
         )
         self.send({"type": "classStart", "classIndex": index, "slot": self.slot})
+        # What earlier classes on this clone left in the counters must not decide this one's.
+        self._counters.before_class()
         tests = list(self.groups[index])
         if test_ids is not None:
             # One part of a split class, or the tests a crashed worker did not finish.
             wanted = set(test_ids)
             tests = [t for t in tests if isinstance(t, unittest.TestCase) and t.id() in wanted]
-        unittest.TestSuite(tests).run(result)
+        try:
+            unittest.TestSuite(tests).run(result)
+        except KeyboardInterrupt:
+            self._interrupted(result, index, tests)
+            return
         self.send({"type": "classDone", "classIndex": index, "slot": self.slot})
+
+    def _interrupted(self, result: Any, index: int, tests: list[Any]) -> None:
+        """A KeyboardInterrupt from the suite ends Django's runner: tell the engine which test
+        (or class fixture) raised it, then wait to be stopped; the class is not finished."""
+        culprit = result.interrupted_by
+        if culprit is None:
+            # From setUpClass/setUpTestData or tearDownClass: the class itself is reported.
+            label = f"{type(tests[0]).__module__}.{type(tests[0]).__qualname__}"
+            where = "tearDownClass" if result.testsRun else "setUpClass"
+            from .results import interrupt_traceback
+
+            self.send(
+                {
+                    "type": "outcome",
+                    "classIndex": index,
+                    "test": label,
+                    "description": f"{where} ({label})",
+                    "outcome": "error",
+                    "traceback": interrupt_traceback(traceback.format_exc()),
+                }
+            )
+            culprit = label
+        self.send(
+            {"type": "keyboardInterrupt", "classIndex": index, "slot": self.slot, "test": culprit}
+        )
 
     def close_connections(self) -> None:
         from django.db import connections
@@ -217,6 +265,7 @@ def _refuse_connection(*_args: Any, **_kwargs: Any) -> None:
 # settings (the override below is per connection object) fail on it too.
 NO_DATABASE_YET = {
     "sqlite": "/nonexistent/django-concurrent-test/no-test-database-yet.sqlite3",
+    "sqlite-memory": "file:django_concurrent_test_no_test_database_yet?mode=memory",
     "other": "django_concurrent_test_no_test_database_yet",
 }
 
@@ -231,8 +280,18 @@ def _refuse_connections() -> None:
         connection = connections[alias]
         connection.close()
         setattr(connection, "connect", _refuse_connection)  # noqa: B010 (an instance override)
-        sentinel = NO_DATABASE_YET["sqlite" if connection.vendor == "sqlite" else "other"]
-        connection.settings_dict["NAME"] = sentinel
+        connection.settings_dict["NAME"] = _no_database_yet(connection)
+
+
+def _no_database_yet(connection: Any) -> str:
+    if connection.vendor != "sqlite":
+        return NO_DATABASE_YET["other"]
+    # An in-memory test database is in memory before attach too (is_in_memory_db() says so, as
+    # in Django's runner); a stray connection to it finds an empty database, nothing on disk.
+    test_name = connection.settings_dict.get("TEST", {}).get("NAME") or ":memory:"
+    if connection.creation.is_in_memory_db(test_name):
+        return NO_DATABASE_YET["sqlite-memory"]
+    return NO_DATABASE_YET["sqlite"]
 
 
 def _import_as_checks_do() -> None:

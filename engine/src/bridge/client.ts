@@ -2,7 +2,7 @@
 // builds templates with Django's own creation code and forks workers.
 import { spawn, type ChildProcess } from "node:child_process";
 import { Socket } from "node:net";
-import { ConfigError } from "../errors.ts";
+import { EngineUnavailable } from "../errors.ts";
 import { Channel } from "../protocol/channel.ts";
 import {
   PROTOCOL_VERSION,
@@ -12,6 +12,8 @@ import {
   type DjangoOptions,
   type Fingerprinted,
   type FromBridge,
+  type SequentialDone,
+  type SequentialEvent,
   type TemplateStep,
   type ToBridge,
 } from "../protocol/messages.ts";
@@ -43,9 +45,9 @@ export class BridgeClient {
   async hello(): Promise<BridgeHello> {
     const hello = await this.channel.next("hello");
     if (hello.protocol !== PROTOCOL_VERSION) {
-      throw new ConfigError(
+      throw new EngineUnavailable(
         `the Python adapter speaks protocol ${hello.protocol} but this engine speaks ${PROTOCOL_VERSION}`,
-        "reinstall django-concurrent-test so the adapter and its bundled engine match",
+        "reinstall the package (pip install --force-reinstall) so the adapter and its bundled engine match",
       );
     }
     return hello;
@@ -80,6 +82,24 @@ export class BridgeClient {
     await this.channel.next("tornDown");
   }
 
+  /** Runs the suite in the bridge's process (`classes`: a shard's), each event to `onEvent`. */
+  async runSequential(
+    classes: number[] | null,
+    slot: number,
+    onEvent: (event: SequentialEvent) => void,
+  ): Promise<SequentialDone> {
+    const forward = (message: FromBridge): void => {
+      if (SEQUENTIAL_EVENTS.has(message.type)) onEvent(message as SequentialEvent);
+    };
+    this.channel.on("message", forward);
+    try {
+      this.channel.send({ type: "runSequential", classes, slot });
+      return await this.channel.next("sequentialDone");
+    } finally {
+      this.channel.off("message", forward);
+    }
+  }
+
   fallback(reason: string): void {
     this.channel.send({ type: "fallback", reason });
   }
@@ -92,3 +112,5 @@ export class BridgeClient {
     }
   }
 }
+
+const SEQUENTIAL_EVENTS = new Set<string>(["phase", "classStart", "classDone", "testStart", "testStop", "outcome"]);

@@ -2,7 +2,7 @@
 import os from "node:os";
 import { ConfigError } from "../errors.ts";
 import type { DjangoOptions, RunnerOptions } from "../protocol/messages.ts";
-import { parseSettingsConfig, type SettingsConfig } from "./settings-config.ts";
+import { MAX_WORKERS, parseSettingsConfig, type SettingsConfig } from "./settings-config.ts";
 import { parseShard, type ShardSpec } from "../sharding.ts";
 
 export type Source = "command line" | "environment" | "settings" | "default";
@@ -75,18 +75,38 @@ export function isTruthy(value: string | undefined): boolean {
   return value !== undefined && TRUTHY.has(value.trim().toLowerCase());
 }
 
-function positiveInt(value: unknown, what: string): number {
+const WORKERS_HINT: Record<string, string> = {
+  "--workers": "pass a whole number such as --workers 4, or leave it out for one worker per CPU",
+  "--parallel": "pass a whole number such as --parallel 4, or --parallel auto",
+  DJANGO_TEST_WORKERS: "set DJANGO_TEST_WORKERS to a whole number such as 4, or unset it for one worker per CPU",
+};
+
+const SECONDS_HINT: Record<string, string> = {
+  "--timeout": "pass the seconds one test class may take, such as --timeout 600 (default 300)",
+  DJANGO_TEST_TIMEOUT: "set DJANGO_TEST_TIMEOUT to the seconds one test class may take, such as 600, or unset it",
+};
+
+/** A worker count (a ConfigError with a hint unless 1..MAX_WORKERS); the CLI parses with it too. */
+export function positiveInt(value: unknown, what: string): number {
   const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-    throw new ConfigError(`${what} must be a whole number of at least 1, not ${JSON.stringify(value)}`);
+  const hint = WORKERS_HINT[what];
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 1) {
+    throw new ConfigError(`${what} must be a whole number of at least 1, not ${JSON.stringify(value)}`, hint);
+  }
+  if (n > MAX_WORKERS) {
+    throw new ConfigError(`${what} ${n} is more than the ${MAX_WORKERS} workers one run may start`, hint);
   }
   return n;
 }
 
-function positiveSeconds(value: unknown, what: string): number {
+/** Seconds above 0, finite (a ConfigError with a hint otherwise); the CLI parses with it too. */
+export function positiveSeconds(value: unknown, what: string): number {
   const n = typeof value === "string" && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
   if (typeof n !== "number" || !Number.isFinite(n) || n <= 0) {
-    throw new ConfigError(`${what} must be a number of seconds above 0, not ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      `${what} must be a finite number of seconds above 0, not ${JSON.stringify(value)}`,
+      SECONDS_HINT[what] ?? `set ${what} to a number of seconds such as 30, or unset it`,
+    );
   }
   return n;
 }
@@ -96,7 +116,10 @@ function oneOf<T extends string>(value: string | undefined, what: string, allowe
   if (value === undefined || value === "") return allowed[0];
   const v = value.trim().toLowerCase();
   if (!(allowed as readonly string[]).includes(v)) {
-    throw new ConfigError(`${what} must be one of ${allowed.join(", ")}, not ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      `${what} must be one of ${allowed.join(", ")}, not ${JSON.stringify(value)}`,
+      `set ${what} to ${allowed.join(", ")}, or unset it`,
+    );
   }
   return v as T;
 }

@@ -18,7 +18,7 @@ export interface SettingsConfig {
   test_patterns?: string[];
   allowed_hosts?: string[];
   race?: RaceSettings;
-  /** PostgreSQL 15+: how clones are copied (docs/templating.md has the measurements). */
+  /** PostgreSQL 15+: how clones are copied (docs/databases.md has the measurements). */
   postgres_clone_strategy?: "wal_log" | "file_copy";
   /** PostgreSQL: false lets clones commit without waiting for the WAL flush. */
   postgres_synchronous_commit?: boolean;
@@ -35,6 +35,10 @@ export interface RaceSettings {
   exclude_paths?: string[];
   only_in_race?: boolean;
 }
+
+/** More worker processes than any one machine runs usefully: a typo, refused before anything
+ * is planned per worker (names, clones), which would otherwise exhaust memory first. */
+export const MAX_WORKERS = 1024;
 
 // Non-empty: an empty pattern would match every name, an empty host nothing meaningful.
 const stringList = { type: "array", items: { type: "string", minLength: 1 } } as const;
@@ -59,7 +63,7 @@ export const SETTINGS_SCHEMA = {
   additionalProperties: false,
   properties: {
     enabled: { type: "boolean" },
-    workers: { type: "integer", minimum: 1 },
+    workers: { type: "integer", minimum: 1, maximum: MAX_WORKERS },
     timeout: { type: "number", exclusiveMinimum: 0 },
     crash_retries: { type: "integer", minimum: 0 },
     fast_flush: { type: "boolean" },
@@ -77,7 +81,8 @@ export const SETTINGS_SCHEMA = {
   },
 } as const;
 
-const validate = new Ajv({ allErrors: false }).compile<SettingsConfig>(SETTINGS_SCHEMA);
+// verbose: a type error can show the value it refused (e.g. "inf", sent for float("inf")).
+const validate = new Ajv({ allErrors: false, verbose: true }).compile<SettingsConfig>(SETTINGS_SCHEMA);
 
 /** The keys the (sub)schema owning an additionalProperties error allows. */
 function knownKeys(schemaPath: string): string {
@@ -94,7 +99,8 @@ function describe(error: ErrorObject): string {
     const key = (error.params as { additionalProperty: string }).additionalProperty;
     return `${where}${where ? ": " : ""}unknown key "${key}" (known keys: ${knownKeys(error.schemaPath)})`;
   }
-  return `${where} ${error.message ?? "is invalid"}`.trim();
+  const refused = error.keyword === "type" ? `, not ${JSON.stringify(error.data)}` : "";
+  return `${where} ${error.message ?? "is invalid"}${refused}`.trim();
 }
 
 export function parseSettingsConfig(raw: unknown): SettingsConfig {

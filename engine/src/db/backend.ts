@@ -35,6 +35,8 @@ export interface DatabaseBackend {
   tryLock(key: string): Promise<HeldLock | null>;
   /** The safety gate's privilege check: what the role lacks to create and drop `names`. */
   missingPrivileges?(names: string[]): Promise<PrivilegeReport>;
+  /** How many more connections the server accepts from this role now (each worker needs one). */
+  connectionRoom?(): Promise<ConnectionRoom>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,13 @@ export interface PrivilegeReport {
   missing: string[];
   /** The statement that would grant them. */
   grant: string;
+}
+
+export interface ConnectionRoom {
+  /** The server's max_connections, less what it reserves for superusers when the role is none. */
+  limit: number;
+  /** Connections open now (any client). */
+  inUse: number;
 }
 
 export interface BackendContext {

@@ -44,7 +44,7 @@ export class BackendRegistry {
 
 /**
  * Backend options from CONCURRENT_TEST_CONFIG. Defaults measured on PostgreSQL 15 (see
- * docs/templating.md): FILE_COPY clones small templates faster than WAL_LOG, and clones that
+ * docs/databases.md): FILE_COPY clones small templates faster than WAL_LOG, and clones that
  * skip the WAL flush on commit speed up TransactionTestCase-heavy suites.
  */
 export function backendOptions(settings: {

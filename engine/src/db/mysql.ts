@@ -16,6 +16,7 @@ import {
   type ExistingDatabase,
   type HeldLock,
   type PrivilegeReport,
+  type ConnectionRoom,
 } from "./backend.ts";
 
 type Row = mysql.RowDataPacket;
@@ -439,6 +440,12 @@ export class MysqlBackend implements DatabaseBackend {
       missing,
       grant: `GRANT ${missing.join(", ")} ON ${scope} TO ${grantees[0]};`,
     };
+  }
+
+  async connectionRoom(): Promise<ConnectionRoom> {
+    const [[limit]] = await this.pool.query<Row[]>("SELECT @@max_connections AS max");
+    const [[used]] = await this.pool.query<Row[]>("SHOW GLOBAL STATUS LIKE 'Threads_connected'");
+    return { limit: Number(limit!.max), inUse: Number(used?.Value ?? 0) };
   }
 
   async close(): Promise<void> {

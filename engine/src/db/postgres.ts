@@ -13,6 +13,7 @@ import {
   type ExistingDatabase,
   type HeldLock,
   type PrivilegeReport,
+  type ConnectionRoom,
 } from "./backend.ts";
 
 const OBJECT_IN_USE = "55006";
@@ -186,6 +187,17 @@ export class PostgresBackend implements DatabaseBackend {
       missing: allowed ? [] : ["CREATEDB"],
       grant: `ALTER ROLE ${pg.escapeIdentifier(role)} CREATEDB;`,
     };
+  }
+
+  async connectionRoom(): Promise<ConnectionRoom> {
+    const { rows } = await this.pool.query<{ max: number; reserved: number; used: number }>(
+      `SELECT current_setting('max_connections')::int AS max,
+        CASE WHEN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN 0
+          ELSE current_setting('superuser_reserved_connections')::int END AS reserved,
+        (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS used`,
+    );
+    const row = rows[0]!;
+    return { limit: row.max - row.reserved, inUse: row.used };
   }
 
   async close(): Promise<void> {

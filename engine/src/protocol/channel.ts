@@ -5,6 +5,8 @@ import type { Socket } from "node:net";
 export class Channel<In extends { type: string }, Out extends { type: string }> extends EventEmitter {
   private buffer = "";
   closed = false;
+  /** Set when the peer sent a line that is not a JSON message: the channel is closed with it. */
+  failure: ProtocolError | null = null;
 
   constructor(readonly socket: Socket) {
     super();
@@ -25,15 +27,21 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
       const line = this.buffer.slice(0, newline);
       this.buffer = this.buffer.slice(newline + 1);
       if (line.trim() === "") continue;
-      let message: In;
-      try {
-        message = JSON.parse(line) as In;
-      } catch {
-        this.emit("garbage", line);
-        continue;
-      }
+      const message = parseMessage<In>(line);
+      if (message === null) return this.abandon(line);
       this.emit("message", message);
     }
+  }
+
+  /** A line the engine cannot read leaves the conversation in an unknown state: waiting for the
+   * answer it may have held would hang the run, so the channel closes with the reason. */
+  private abandon(line: string): void {
+    this.failure = new ProtocolError(
+      `the Python process sent a line that is not a JSON message, so the run cannot go on: ${excerpt(line)}`,
+    );
+    this.buffer = "";
+    this.emit("garbage", line);
+    this.socket.destroy();
   }
 
   send(message: Out): void {
@@ -56,9 +64,10 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
       const onClose = (): void => {
         cleanup();
         reject(
-          new ChannelClosedError(
-            `the Python process closed the channel while the engine waited for ${types.join("/")}`,
-          ),
+          this.failure ??
+            new ChannelClosedError(
+              `the Python process closed the channel while the engine waited for ${types.join("/")}`,
+            ),
         );
       };
       const cleanup = (): void => {
@@ -87,3 +96,23 @@ export class PeerError extends Error {
 }
 
 export class ChannelClosedError extends Error {}
+
+/** The peer broke the protocol (reported like a closed channel: a run error, exit 1). */
+export class ProtocolError extends ChannelClosedError {}
+
+/** A JSON object with a string `type`, or null for anything else. */
+function parseMessage<T>(line: string): T | null {
+  try {
+    const value: unknown = JSON.parse(line);
+    const ok = typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";
+    return ok ? (value as T) : null;
+  } catch {
+    return null;
+  }
+}
+
+const EXCERPT_LENGTH = 200;
+
+function excerpt(line: string): string {
+  return JSON.stringify(line.length > EXCERPT_LENGTH ? line.slice(0, EXCERPT_LENGTH) + "…" : line);
+}

@@ -5,7 +5,7 @@
 
 import type { PytestOutcome, PytestPayload, StopWork } from "../pytest/messages.ts";
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export type Outcome = "success" | "failure" | "error" | "skip" | "expectedFailure" | "unexpectedSuccess";
 
@@ -30,6 +30,8 @@ export interface DatabaseSettings {
 
 export interface ProjectSettings {
   debug: boolean;
+  /** Whether the settings module sets DEBUG at all (absent from older bridges: taken as set). */
+  debugSet?: boolean;
   settingsModule: string;
   installedApps: string[];
   databases: Record<string, DatabaseSettings>;
@@ -196,8 +198,40 @@ export interface TornDown {
   type: "tornDown";
 }
 
+/** A sequential run's stage, as the bridge enters or leaves it (the engine's phase names). */
+export interface SequentialPhase {
+  type: "phase";
+  phase: "template" | "tests" | "teardown";
+  edge: "start" | "end";
+}
+
+/** The sequential run is over; `failures` is Django's suite_result (0: success). */
+export interface SequentialDone {
+  type: "sequentialDone";
+  failures: number;
+}
+
+/** What the bridge sends while it runs the suite itself: a worker's events, plus its stages. */
+export type SequentialEvent =
+  | SequentialPhase
+  | { type: "classStart"; classIndex: number; slot: number }
+  | { type: "classDone"; classIndex: number; slot: number }
+  | TestStart
+  | TestStop
+  | OutcomeEvent;
+
 export type FromBridge =
-  BridgeHello | Discovered | DatabasesReady | Fingerprinted | BridgeError | Forked | WorkerExited | TornDown | StopWork;
+  | BridgeHello
+  | Discovered
+  | DatabasesReady
+  | Fingerprinted
+  | BridgeError
+  | Forked
+  | WorkerExited
+  | TornDown
+  | StopWork
+  | SequentialEvent
+  | SequentialDone;
 
 export interface DiscoverRequest {
   type: "discover";
@@ -211,6 +245,9 @@ export type ToBridge =
   | { type: "setupDatabases"; keepdb: boolean; testNames: Record<string, string>; plan?: Record<string, TemplateStep> }
   | { type: "forkWorkers"; socketPath: string; slots: number[] }
   | { type: "teardown"; keepdb: boolean }
+  /** Run the suite in the bridge's own process, as Django's runner would (`classes`: a shard's). */
+  | { type: "runSequential"; classes: number[] | null; slot: number }
+  /** pytest --concurrent: run pytest's own loop instead (the engine exits with EXIT.handBack). */
   | { type: "fallback"; reason: string }
   | { type: "shutdown" }
   | PytestOutcome;
@@ -291,6 +328,8 @@ export type FromWorker =
   | { type: "heartbeat"; slot: number }
   | { type: "classStart"; classIndex: number; slot: number }
   | { type: "classDone"; classIndex: number; slot: number }
+  /** A test (or its class's setup/teardown) raised KeyboardInterrupt: the run ends, as under Django's runner. */
+  | { type: "keyboardInterrupt"; classIndex: number; slot: number; test: string }
   | TestStart
   | TestStop
   | OutcomeEvent;

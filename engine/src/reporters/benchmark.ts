@@ -147,7 +147,10 @@ export function benchmarkLines(run: RunData, figures: BenchmarkFigures): string[
 export class BenchmarkReporter implements Reporter {
   async finish(ctx: ReportContext): Promise<void> {
     const run = buildRunData(ctx);
-    const baseline = await loadSequentialBaseline(ctx.hello.cwd, selectionKey(ctx.results));
+    const baseline = await loadSequentialBaseline(
+      ctx.hello.cwd,
+      selectionKey(ctx.results, ctx.hello.settings.databases),
+    );
     const figures = benchmarkFigures(run, baseline);
     ctx.stdout(benchmarkLines(run, figures).join("\n") + "\n");
   }

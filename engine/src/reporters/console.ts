@@ -108,30 +108,38 @@ export class ConsoleReporter {
     void this.wroteDots;
   }
 
-  /** unittest's "Slowest test durations" (Python 3.12), from the workers' measurements. */
   private printDurations(limit: number): void {
-    const { verbosity, write } = this.opts;
-    const timed = [...this.results.tests.values()]
-      .filter((t) => t.duration > 0 || t.outcomes.length > 0)
-      .sort((a, b) => b.duration - a.duration);
-    const shown = limit > 0 ? timed.slice(0, limit) : timed;
-    if (shown.length === 0) return;
-    write("Slowest test durations\n");
-    write(`${SEPARATOR2}\n`);
-    let hidden = false;
-    for (const test of shown) {
-      if (verbosity < 2 && test.duration < 0.001) {
-        hidden = true;
-        continue;
-      }
-      const method = test.id.slice(test.id.lastIndexOf(".") + 1);
-      write(`${`${test.duration.toFixed(3)}s`.padEnd(10)} ${method} (${test.id})\n`);
-    }
-    write(hidden ? "\nSlowest test durations hidden (use -v 2 to show)\n" : "\n");
+    printDurations(this.results, limit, this.opts.verbosity, this.opts.write);
   }
 
   private pythonAtLeast(major: number, minor: number): boolean {
     const [a, b] = this.opts.pythonVersion;
     return a > major || (a === major && b >= minor);
   }
+}
+
+/** unittest's "Slowest test durations" (Python 3.12), from the workers' measurements. */
+export function printDurations(
+  results: RunResults,
+  limit: number,
+  verbosity: number,
+  write: (text: string) => void,
+): void {
+  const timed = [...results.tests.values()]
+    .filter((t) => t.duration > 0 || t.outcomes.length > 0)
+    .sort((a, b) => b.duration - a.duration);
+  const shown = limit > 0 ? timed.slice(0, limit) : timed;
+  if (shown.length === 0) return;
+  write("Slowest test durations\n");
+  write(`${SEPARATOR2}\n`);
+  let hidden = false;
+  for (const test of shown) {
+    if (verbosity < 2 && test.duration < 0.001) {
+      hidden = true;
+      continue;
+    }
+    const method = test.id.slice(test.id.lastIndexOf(".") + 1);
+    write(`${`${test.duration.toFixed(3)}s`.padEnd(10)} ${method} (${test.id})\n`);
+  }
+  write(hidden ? "\nSlowest test durations hidden (use -v 2 to show)\n" : "\n");
 }

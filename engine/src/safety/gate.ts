@@ -5,7 +5,7 @@ import type { RunConfig } from "../config/resolve.ts";
 import { SecurityException } from "../errors.ts";
 import type { ProjectSettings } from "../protocol/messages.ts";
 import { checkHosts } from "./hosts.ts";
-import { assertSafeName, controlCharacterReason, NAME_LIMITS, SAFE_NAME_HINT, shown } from "./identifiers.ts";
+import { assertSafeName, controlCharacterReason, SAFE_NAME_HINT, shown } from "./identifiers.ts";
 import {
   looksLikeTest,
   namePolicy,
@@ -16,39 +16,44 @@ import {
 } from "./names.ts";
 import { plannedNames } from "./planned-names.ts";
 
+const OPT_IN_HINT =
+  'set DJANGO_ENABLE_CONCURRENT=1 (1, true or yes), or CONCURRENT_TEST_CONFIG["enabled"] = True with the variable unset';
+const TELEMETRY_HINT = "set NO_TELEMETRY=1 in the environment of the test run";
+
+/** Both opt-ins at once: a user who lacks both learns it from one run, not two. */
 export function checkOptIn(config: RunConfig, env: NodeJS.ProcessEnv = {}): void {
+  const missing: [string, string][] = [];
   if (!config.enabled) {
     const value = env.DJANGO_ENABLE_CONCURRENT;
-    throw new SecurityException(
+    missing.push([
       value === undefined
         ? "concurrent testing is disabled: DJANGO_ENABLE_CONCURRENT is not set"
         : `concurrent testing is disabled: DJANGO_ENABLE_CONCURRENT is ${shown(value)} (it overrides CONCURRENT_TEST_CONFIG["enabled"])`,
-      'set DJANGO_ENABLE_CONCURRENT=1 (1, true or yes), or CONCURRENT_TEST_CONFIG["enabled"] = True with the variable unset',
-    );
+      OPT_IN_HINT,
+    ]);
   }
   if (!config.noTelemetry) {
     const value = env.NO_TELEMETRY;
-    throw new SecurityException(
+    missing.push([
       value === undefined
         ? "NO_TELEMETRY=1 is required: NO_TELEMETRY is not set"
         : `NO_TELEMETRY=1 is required: NO_TELEMETRY is ${shown(value)}`,
-      "set NO_TELEMETRY=1 in the environment of the test run",
-    );
+      TELEMETRY_HINT,
+    ]);
   }
+  if (missing.length === 0) return;
+  throw new SecurityException(missing.map(([m]) => m).join("; "), missing.map(([, h]) => h).join("; and "));
 }
 
 export function checkDebug(config: RunConfig, settings: ProjectSettings): void {
   if (!settings.debug && config.settings.allow_debug_false !== true) {
     throw new SecurityException(
-      `settings.DEBUG is False in ${settings.settingsModule}, which looks like production settings`,
+      settings.debugSet === false
+        ? `settings.DEBUG is not set in ${settings.settingsModule}, so it is Django's default False, which looks like production settings`
+        : `settings.DEBUG is False in ${settings.settingsModule}, which looks like production settings`,
       'use development/test settings, or set CONCURRENT_TEST_CONFIG["allow_debug_false"] = True (common for CI settings)',
     );
   }
-}
-
-/** Knows how to create databases: the servers with a name limit, and SQLite files. */
-function engineCreates(vendor: string): boolean {
-  return vendor === "sqlite" || vendor in NAME_LIMITS;
 }
 
 /**
@@ -64,7 +69,8 @@ export function checkNames(settings: ProjectSettings, policy: NamePolicy, worker
     if (control) {
       throw new SecurityException(`unsafe database name ${shown(name)} (${where}): ${control}`, SAFE_NAME_HINT);
     }
-    const created = planned.created && engineCreates(vendor);
+    // Every vendor, cloneable or not: a run that falls back still has Django create the name.
+    const created = planned.created;
     if (created) assertSafeName(name, vendor, where, display);
     const production = productionPatternOf(name, vendor, policy);
     if (production) {

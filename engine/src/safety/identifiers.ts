@@ -18,6 +18,14 @@ const SQLITE_FILE_NAME_MAX = 255;
 const SERVER_NAME_CHAR = /[A-Za-z0-9_-]/;
 /** SQLite test file names may also hold the extension's dot. */
 const SQLITE_NAME_CHAR = /[A-Za-z0-9_.-]/;
+/** A vendor the engine does not know may take a server name or a file path: both are allowed,
+ * with nothing else (its quoting rules are unknown, so no directory is exempt either). */
+const OTHER_NAME_CHAR = /[A-Za-z0-9_./-]/;
+
+/** The vendors whose names are files: SQLite's, and any the engine has no limit for. */
+export function judgedAsFile(vendor: string): boolean {
+  return vendor === "sqlite" || !(vendor in NAME_LIMITS);
+}
 
 const NAMED: Readonly<Record<string, string>> = {
   "'": "a single quote",
@@ -78,10 +86,10 @@ export function unsafeNameReason(name: string, vendor: string): string | null {
       return `its file name is ${bytes} bytes long; the limit is ${SQLITE_FILE_NAME_MAX}`;
     return null;
   }
-  const bad = firstBad(name, SERVER_NAME_CHAR);
+  const limit = NAME_LIMITS[vendor];
+  const bad = firstBad(name, limit ? SERVER_NAME_CHAR : OTHER_NAME_CHAR);
   if (bad) return `it contains ${describeCharacter(bad[0])} at position ${bad[1] + 1}`;
   if (name.startsWith("-")) return 'it starts with "-"';
-  const limit = NAME_LIMITS[vendor];
   if (limit) {
     const length = limit.unit === "bytes" ? Buffer.byteLength(name) : [...name].length;
     if (length > limit.max) {

@@ -2,7 +2,7 @@
 // added to but never removed; a name must look like a test database to be touched at all.
 import path from "node:path";
 import { ConfigError, SecurityException } from "../errors.ts";
-import { assertSafeName, shown } from "./identifiers.ts";
+import { assertSafeName, judgedAsFile, shown } from "./identifiers.ts";
 
 export const PRODUCTION_PATTERNS: readonly string[] = [
   "^prod_",
@@ -48,7 +48,7 @@ export function namePolicy(extraProduction: string[] = [], extraTest: string[] =
 
 /** The part of a name the patterns judge: a SQLite file's base name without extension. */
 export function judgedName(name: string, vendor: string): string {
-  if (vendor !== "sqlite") return name;
+  if (!judgedAsFile(vendor)) return name;
   const base = path.basename(name);
   return base.replace(/\.(sqlite3?|db)$/i, "");
 }

@@ -32,8 +32,11 @@ function isMemoryName(name: string | null): boolean {
 /** The test database name Django would use (null: SQLite in memory, or no NAME). */
 export function plannedTestName(vendor: string, name: string | null, testName: string | null): string | null {
   if (vendor === "sqlite") return isMemoryName(testName) ? null : testName;
-  if (testName) return testName;
-  return name ? TEST_DATABASE_PREFIX + name : null;
+  if (testName) return !(vendor in NAME_LIMITS) && isMemoryName(testName) ? null : testName;
+  // A file path under a vendor the engine does not know: its own creation code names the test
+  // database (SQLite's puts it in memory); "test_" + a path is no name any backend uses.
+  if (!name || (!(vendor in NAME_LIMITS) && name.includes("/"))) return null;
+  return TEST_DATABASE_PREFIX + name;
 }
 
 function clones(alias: string, vendor: string, where: string, template: string, workers: number): PlannedName[] {

@@ -2,7 +2,7 @@
 // and drop the run's databases. The SQL lives in db/<backend>.ts (missingPrivileges); this
 // module decides what to ask and how a refusal reads. Runs after the host guard, so only
 // permitted hosts are ever connected to.
-import type { BackendContext, DatabaseBackend } from "../db/backend.ts";
+import type { BackendContext, ConnectionRoom, DatabaseBackend } from "../db/backend.ts";
 import { CLONEABLE_VENDORS, openBackend } from "../db/index.ts";
 import { ConfigError, InsufficientPrivileges } from "../errors.ts";
 import type { DatabaseSettings, ProjectSettings } from "../protocol/messages.ts";
@@ -29,8 +29,10 @@ export async function checkPrivileges(
     if (names.length === 0) continue;
     const backend = open({ settings: db, policy, concurrency: 1 });
     let report;
+    let room;
     try {
       report = await backend.missingPrivileges?.(names);
+      room = await backend.connectionRoom?.();
     } catch (error) {
       throw new ConfigError(
         `could not check the privileges of DATABASES["${alias}"] (${db.vendor} at ${server(db)}): ${(error as Error).message}`,
@@ -46,5 +48,18 @@ export async function checkPrivileges(
         `grant it (${report.grant}) or use a role that may create databases`,
       );
     }
+    if (room) checkConnectionRoom(room, workers, alias, db);
   }
+}
+
+/** Each worker holds a connection to its clone, the bridge one to the template: a run the server
+ * cannot admit would fail worker by worker, so it is refused before anything is made. */
+export function checkConnectionRoom(room: ConnectionRoom, workers: number, alias: string, db: DatabaseSettings): void {
+  const free = room.limit - room.inUse;
+  const needed = workers + 1;
+  if (needed <= free) return;
+  throw new ConfigError(
+    `${workers} workers need ${needed} connections to DATABASES["${alias}"] (${db.vendor} at ${server(db)}), which accepts ${Math.max(0, free)} more (limit ${room.limit}, ${room.inUse} in use)`,
+    `use at most ${Math.max(1, free - 1)} workers (--workers or DJANGO_TEST_WORKERS), or raise the server's max_connections`,
+  );
 }

@@ -59,6 +59,8 @@ export interface PoolOptions {
   refreshSlot?: (slot: number) => Promise<void>;
   /** Told of every worker lost and of every retry's result (the event log). */
   onEvent?: (event: Record<string, unknown>) => void;
+  /** A test raised KeyboardInterrupt: the run ends as on Ctrl-C (default: interrupt the pool). */
+  onKeyboardInterrupt?: (test: string) => void;
   /** Seconds between heartbeats (default 1). */
   heartbeatSeconds?: number;
   /** Seconds without any message after which a worker counts as frozen (default: hungAfter). */
@@ -179,7 +181,10 @@ export class WorkerPool {
     opts.bridge.channel.on("close", () => {
       // Forked workers and the teardown both need it: without it the run cannot go on.
       if (!this.stopping && !this.interrupted) {
-        this.fail(new ChannelClosedError("the Python process that forks the workers went away mid-run"));
+        this.fail(
+          opts.bridge.channel.failure ??
+            new ChannelClosedError("the Python process that forks the workers went away mid-run"),
+        );
       }
     });
   }
@@ -308,6 +313,8 @@ export class WorkerPool {
   private accept(socket: Socket): void {
     const channel = new Channel<FromWorker, ToWorker>(socket);
     let worker: Worker | undefined;
+    // A worker's unreadable line ends the run with the reason (its results are unknown).
+    channel.on("garbage", () => this.fail(channel.failure!));
     channel.on("message", (message) => {
       if (message.type === "hello") {
         const current = this.workers.get(message.slot);
@@ -385,6 +392,12 @@ export class WorkerPool {
         if (this.opts.failfast && (message.outcome === "failure" || message.outcome === "error")) {
           this.opts.queue.stop();
         }
+        break;
+      case "keyboardInterrupt":
+        // Django's runner stops at a KeyboardInterrupt from a test: never a crash to retry.
+        this.opts.onEvent?.({ type: "keyboardInterrupt", test: message.test, slot: worker.slot });
+        if (this.opts.onKeyboardInterrupt) this.opts.onKeyboardInterrupt(message.test);
+        else this.interrupt();
         break;
       case "classDone":
         if (worker.item) this.itemFinished(worker, worker.item);

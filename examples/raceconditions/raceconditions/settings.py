@@ -1,5 +1,5 @@
 """Settings for the raceconditions example: a counter with a read-modify-write bug, the race
-test that exposes it, and two fixes (see docs/race.md).
+test that exposes it, and two fixes (see docs/race-conditions.md).
 
 The database backend is chosen with the ``EXAMPLE_DB`` environment variable: ``sqlite`` (the
 default), ``postgres``, ``mariadb`` or ``mysql``.
