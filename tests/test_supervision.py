@@ -323,7 +323,8 @@ def test_an_interrupt_leaves_no_process_and_no_database(backend, project, target
     assert f"Interrupted ({sig.name}): stopping workers and dropping clones" in stderr
     assert re.search(r"^Interrupted: \d+ class(es were| was) cut short", stderr, re.M)
     match = re.search(r"^Ran (\d+) tests?", stderr, re.M)
-    assert match and int(match.group(1)) < 18, stderr[-3000:]
+    # The signal can land after the last test but before its class's teardown: all 18 then ran.
+    assert match and int(match.group(1)) <= 18, stderr[-3000:]
     assert workers and not [pid for pid in workers if alive(pid)]
     assert session_members(proc.pid) == []
     assert server_databases(backend) == before
