@@ -77,15 +77,21 @@ test-fast: setup system-deps
 	$(ENGINE_TEST) --test-reporter=dot test/*.test.ts
 	$(PY) -m pytest -rs -q -n 2 -m "not integration and not slow"
 
+# A virtualenv for another Django (python, folder, its requirements file): the pinned packages,
+# that Django, and this package editable (the old distribution name uninstalled first).
+define django_venv
+	$(1) -m venv $(2)
+	$(2)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(2)/bin/python -m pip install --quiet --disable-pip-version-check -r $(3)
+	$(2)/bin/python -m pip uninstall --quiet --yes django-concurrent-test 2>/dev/null || true
+	$(2)/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e .
+	touch $(2)/.installed
+endef
+
 # The integration tests again on Django 4.2 LTS (CI runs this after `make test`).
 VENV42 := .venv-django42
 $(VENV42)/.installed: requirements.txt requirements-django42.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV42)
-	$(VENV42)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(VENV42)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-django42.txt
-	$(VENV42)/bin/python -m pip uninstall --quiet --yes django-concurrent-test 2>/dev/null || true
-	$(VENV42)/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e .
-	touch $@
+	$(call django_venv,$(PYTHON),$(VENV42),requirements-django42.txt)
 
 test-django42: $(VENV42)/.installed $(ENGINE_BUNDLE)
 	$(VENV42)/bin/python -m pytest -rs -q -m integration $(PYTEST_XDIST)
@@ -98,12 +104,7 @@ DJANGO6_SELECTION ?= tests/test_parity.py tests/test_options.py tests/test_edges
 PYTHON6 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3.13)
 VENV6 := .venv-django6
 $(VENV6)/.installed: requirements.txt requirements-django6.txt pyproject.toml
-	$(PYTHON6) -m venv $(VENV6)
-	$(VENV6)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(VENV6)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-django6.txt
-	$(VENV6)/bin/python -m pip uninstall --quiet --yes django-concurrent-test 2>/dev/null || true
-	$(VENV6)/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e .
-	touch $@
+	$(call django_venv,$(PYTHON6),$(VENV6),requirements-django6.txt)
 
 test-django6: $(VENV6)/.installed $(ENGINE_BUNDLE)
 	$(VENV6)/bin/python -m pytest -rs -q $(PYTEST_XDIST) -m integration $(DJANGO6_SELECTION)
