@@ -88,13 +88,16 @@ define django_venv
 	touch $(2)/.installed
 endef
 
-# The integration tests again on Django 4.2 LTS (CI runs this after `make test`).
+# The older LTS, Django 4.2 (CI runs this after `make test`): the integration tests where
+# Django's own code differs between versions (test-database creation, flush, discovery, options,
+# pytest-django). DJANGO42_SELECTION= (empty) runs every integration test.
+DJANGO42_SELECTION ?= tests/test_parity.py tests/test_options.py tests/test_setup_effects.py tests/test_idioms.py tests/test_fast_flush.py tests/test_templates.py tests/test_pytest_plugin.py
 VENV42 := .venv-django42
 $(VENV42)/.installed: requirements.txt requirements-django42.txt pyproject.toml
 	$(call django_venv,$(PYTHON),$(VENV42),requirements-django42.txt)
 
 test-django42: $(VENV42)/.installed $(ENGINE_BUNDLE)
-	$(VENV42)/bin/python -m pytest -rs -q -m integration $(PYTEST_XDIST)
+	$(VENV42)/bin/python -m pytest -rs -q -m integration $(PYTEST_XDIST) $(DJANGO42_SELECTION)
 
 # The current Django 6.x, which needs Python >= 3.12 (CI runs this too): the integration tests
 # that compare with Django's own runner and exercise its test options (the whole integration
@@ -117,8 +120,8 @@ test-django-suite: setup
 	$(PY) tests/django_suite/compare.py $(foreach db,$(DJANGO_SUITE_DBS),--db $(db)) \
 	  $(if $(DJANGO_SUITE_ARGS),$(DJANGO_SUITE_ARGS),--min-tests 6000)
 
-# Not part of `make test`. QUICK=1: one backend, 150 tests, N=2, two rounds. BENCH_ARGS: more
-# options of bench/run.py (e.g. BENCH_ARGS="--backends sqlite --sizes 300").
+# Not part of `make test`. QUICK=1: one backend, 150 tests, N=2, one round, no sections. BENCH_ARGS:
+# more options of bench/run.py (e.g. BENCH_ARGS="--backends sqlite --django-suite quick").
 bench: setup
 	$(PY) bench/run.py $(if $(QUICK),--quick,) $(BENCH_ARGS)
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from measure import Measured, run_measured
+from measure import Measured, run_measured, worker_peaks
 from outcomes import from_event_log, from_junit, from_record, mismatches, read_event_log
 
 FALLBACK_MARK = "django-concurrent-test: running sequentially:"
@@ -51,8 +51,13 @@ class Figures:
     utilization: float | None = None
     ideal: float | None = None  # setup + busy / N
     overlap: float | None = None  # ours: seconds workers ran tests before the databases were ready
+    wn: float | None = None  # W/N: summed per-test durations / workers, the ideal wall time
+    differs: int = 0  # tests whose outcomes differ from the expected ones
     peak_pss: int = 0
     processes: int = 0
+    worker_pss: int = 0  # median of the workers' own peak PSS (bytes); 0: no worker processes
+    worker_pss_max: int = 0
+    main_pss: int = 0  # the command's own process (bridge, Django's or pytest's main process)
     profile: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -60,7 +65,8 @@ class Figures:
 
 
 def lineup(workers: list[int], warm_mode: str, pytest_concurrent: bool) -> list[Contestant]:
-    """Every contestant once; the sequential ones do not depend on N."""
+    """Every contestant once; the sequential ones do not depend on N. Each warm contestant is
+    its runner's own way of reusing test databases, measured on its second run."""
     warm_label = "ours warm (cached template)" if warm_mode == "cache" else "ours warm (--keepdb)"
     result = [
         Contestant("django-seq", "Django sequential", "django", 1),
@@ -69,7 +75,11 @@ def lineup(workers: list[int], warm_mode: str, pytest_concurrent: bool) -> list[
     for n in workers:
         result += [
             Contestant(f"django-par-{n}", f"Django --parallel {n}", "django", n),
-            Contestant(f"pytest-xdist-{n}", f"pytest -n {n}", "pytest", n),
+            Contestant(f"pytest-xdist-{n}", f"pytest -n {n} --create-db", "pytest", n),
+            Contestant(
+                f"django-keepdb-{n}", f"Django --parallel {n} --keepdb", "django", n, warm=True
+            ),
+            Contestant(f"pytest-reuse-{n}", f"pytest -n {n} --reuse-db", "pytest", n, warm=True),
             Contestant(f"ours-cold-{n}", f"ours cold, {n} workers", "ours", n),
             Contestant(f"ours-warm-{n}", f"{warm_label}, {n} workers", "ours", n, warm=True),
         ]
@@ -83,6 +93,11 @@ def lineup(workers: list[int], warm_mode: str, pytest_concurrent: bool) -> list[
                 )
             )
     return result
+
+
+# Each warm contestant keeps its test databases under its own name (BENCH_TEST_NAME_TAG, read by
+# the workload's settings), so no other contestant drops or reuses them.
+WARM_TAGS = {"django": "djwarm", "pytest": "pywarm", "ours": "warm"}
 
 
 @dataclass
@@ -99,14 +114,18 @@ class Workload:
 def command(c: Contestant, w: Workload, out: Path) -> tuple[list[str], dict[str, str]]:
     env = {**w.base_env, "EXAMPLE_DB": w.backend}
     manage = [w.python, "manage.py", "test", "--noinput", "--timing"]
+    if c.warm:
+        env["BENCH_TEST_NAME_TAG"] = WARM_TAGS[c.family]
     if c.family == "django":
         env["BENCH_RECORD"] = str(out / "record.json")
         argv = [*manage, "--testrunner", "bench_support.runners.RecordingRunner"]
+        argv += ["--keepdb"] if c.warm else []
         return argv + (["--parallel", str(c.workers)] if c.workers > 1 else []), env
     if c.family == "pytest":
         env["BENCH_TIMING_DIR"] = str(out / "timing")
         (out / "timing").mkdir(parents=True, exist_ok=True)
-        argv = [w.python, "-m", "pytest", "-q", "--create-db", f"--junitxml={out / 'junit.xml'}"]
+        db = "--reuse-db" if c.warm else "--create-db"
+        argv = [w.python, "-m", "pytest", "-q", db, f"--junitxml={out / 'junit.xml'}"]
         return argv + (["-n", str(c.workers)] if c.workers > 1 else []), env
     env.update(OPT_IN)
     env["DJANGO_CONCURRENT_TEST_EVENT_LOG"] = str(out / "events.jsonl")
@@ -134,7 +153,6 @@ def command(c: Contestant, w: Workload, out: Path) -> tuple[list[str], dict[str,
         # --keepdb keeps the template for the next run (with the template cache, a run reuses
         # it when its migrations hash matches); its own test name keeps cold runs off it.
         argv.append("--keepdb")
-        env["BENCH_TEST_NAME_TAG"] = "warm"
     elif w.warm_mode == "cache":
         argv.append("--rebuild-templates")
     return argv, env
@@ -153,6 +171,7 @@ def run(c: Contestant, w: Workload, rep: int, out: Path, timeout: float) -> Figu
         peak_pss=m.peak_pss,
         processes=m.peak_processes,
     )
+    _memory(c, m, fig)
     try:
         got = _parse(c, w, m, out, fig)
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
@@ -173,12 +192,22 @@ def _check(
         return f"no per-test outcomes (exit status {m.returncode}){_last_error(m.stderr)}"
     diff = mismatches(w.expected, got)
     if diff:
+        fig.differs = len(diff)
         return f"{len(diff)} outcome(s) differ, first: {diff[0]}"
     if m.returncode != 0:
         return f"exit status {m.returncode} although every outcome matched"
     if c.warm and w.warm_mode == "cache" and fig.profile.get("templates_built", 0) > 0:
         return "a warm run built its template instead of reusing the cached one"
     return None
+
+
+def _memory(c: Contestant, m: Measured, fig: Figures) -> None:
+    main = m.processes.get(m.pid)
+    fig.main_pss = main.peak_pss if main else 0
+    workers = worker_peaks(m.processes, m.pid) if c.workers > 1 else []
+    if workers:
+        fig.worker_pss = workers[len(workers) // 2]
+        fig.worker_pss_max = workers[-1]
 
 
 def _last_error(stderr: str) -> str:
@@ -389,3 +418,5 @@ def _derive(c: Contestant, fig: Figures, workers: int) -> None:
         fig.utilization = min(1.0, fig.busy / (workers * running))
     if fig.busy is not None and fig.setup is not None:
         fig.ideal = fig.setup + fig.busy / workers
+    if fig.test_sum:
+        fig.wn = fig.test_sum / workers

@@ -6,7 +6,8 @@ in the command's session (it is started with a new session, so workers, forked c
 xdist nodes are all found, even when reparented). The figure is the peak of the summed PSS
 (proportional set size: a page shared by n processes counts 1/n to each), so forked workers
 sharing their parent's pages are not counted twice. Database servers are shared by every
-contestant and are not counted.
+contestant and are not counted. Each process's own peak PSS is kept too, so a worker's memory can
+be told from the main process's (``worker_peaks``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,19 @@ import os
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SAMPLE_SECONDS = 0.25  # one scan of /proc costs ~5 ms; keep the sampler's own load small
+
+
+@dataclass
+class ProcessPeak:
+    """One process of a measured command: its parent, its name and its own peak PSS."""
+
+    ppid: int
+    name: str
+    peak_pss: int  # bytes
 
 
 @dataclass
@@ -31,20 +41,29 @@ class Measured:
     peak_pss: int  # bytes
     peak_processes: int
     timed_out: bool = False
+    pid: int = 0  # the command's own process (the session leader)
+    processes: dict[int, ProcessPeak] = field(default_factory=dict)  # pid -> its peak
 
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
 
 
-def _session_of(pid: str) -> int | None:
+def _stat(pid: str) -> tuple[str, int, int] | None:
+    """(command name, parent pid, session) of ``pid``, or None once it is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # Fields after the command name (which may hold spaces) start after the last ")".
     fields = stat[stat.rfind(")") + 2 :].split()
-    return int(fields[3])  # state, ppid, pgrp, session
+    name = stat[stat.find("(") + 1 : stat.rfind(")")]
+    return name, int(fields[1]), int(fields[3])  # state, ppid, pgrp, session
+
+
+def _session_of(pid: str) -> int | None:
+    found = _stat(pid)
+    return found[2] if found else None
 
 
 def _pss(pid: str) -> int:
@@ -57,14 +76,33 @@ def _pss(pid: str) -> int:
     return 0
 
 
+def session_processes(session: int) -> dict[int, ProcessPeak]:
+    """The live processes in ``session``, each with its PSS now (bytes)."""
+    found = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        stat = _stat(pid)
+        if stat and stat[2] == session:
+            found[int(pid)] = ProcessPeak(stat[1], stat[0], _pss(pid))
+    return found
+
+
 def session_memory(session: int) -> tuple[int, int]:
     """(summed PSS in bytes, process count) of the live processes in ``session``."""
-    total = count = 0
-    for pid in os.listdir("/proc"):
-        if pid.isdigit() and _session_of(pid) == session:
-            total += _pss(pid)
-            count += 1
-    return total, count
+    found = session_processes(session)
+    return sum(p.peak_pss for p in found.values()), len(found)
+
+
+def worker_peaks(processes: dict[int, ProcessPeak], root: int) -> list[int]:
+    """The peak PSS of each worker: every Python process of the command but its first one
+    (ours: the bridge, which forks the workers; Django: the parent of its pool; pytest: the
+    xdist controller). The Node engine is not a worker."""
+    return sorted(
+        p.peak_pss
+        for pid, p in processes.items()
+        if pid != root and p.name.startswith("python") and p.peak_pss
+    )
 
 
 class _Sampler(threading.Thread):
@@ -73,13 +111,18 @@ class _Sampler(threading.Thread):
         self.session = session
         self.peak = 0
         self.peak_processes = 0
+        self.processes: dict[int, ProcessPeak] = {}
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
-            total, count = session_memory(self.session)
-            self.peak = max(self.peak, total)
-            self.peak_processes = max(self.peak_processes, count)
+            now = session_processes(self.session)
+            self.peak = max(self.peak, sum(p.peak_pss for p in now.values()))
+            self.peak_processes = max(self.peak_processes, len(now))
+            for pid, p in now.items():
+                seen = self.processes.get(pid)
+                if seen is None or p.peak_pss > seen.peak_pss:
+                    self.processes[pid] = p
             self.done.wait(SAMPLE_SECONDS)
 
 
@@ -122,4 +165,6 @@ def run_measured(
         peak_pss=sampler.peak,
         peak_processes=sampler.peak_processes,
         timed_out=timed_out,
+        pid=proc.pid,
+        processes=sampler.processes,
     )

@@ -1,31 +1,34 @@
 # ruff: noqa: RUF001  (the Markdown tables use typographic dashes and the times sign)
-"""From the runs to the figures people read: medians with min-max, ratios to Django --parallel N,
-the reference ratios, where our time goes, and the docs section."""
+"""From the runs to the figures people read: medians with min-max, each ratio to the best
+competitor of the same mode (ratios.py), PASS/MISS against the goals, memory per worker, how cost
+grows with the suite, where our time goes, and the docs section."""
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ratios import attach_ratios, mode_of, prefix_of, verdicts, workers_of
+
 DOC_BEGIN = "<!-- bench:results:begin (written by `make bench`; edits here are overwritten) -->"
 DOC_END = "<!-- bench:results:end -->"
 
-# (backend, contestant family key, baseline key, at most this ratio), N = 2 at the target size.
-TARGET_SIZE = 600
-TARGETS = [
-    ("postgres", "ours-cold-2", "django-par-2", 0.9),
-    ("mariadb", "ours-cold-2", "django-par-2", 0.8),
-    ("postgres", "ours-warm-2", "django-par-2", 0.75),
-    ("mariadb", "ours-warm-2", "django-par-2", 0.75),
-    ("sqlite", "ours-cold-2", "django-par-2", 0.85),
-    ("sqlite", "ours-warm-2", "django-par-2", 0.85),
-    ("sqlite", "ours-warm-2", "pytest-xdist-2", 0.6),
-    ("postgres", "ours-warm-2", "pytest-xdist-2", 0.6),
-    ("mariadb", "ours-warm-2", "pytest-xdist-2", 0.6),
-]
+# The contestants of the cost-growth series (N = 2 at every size).
+GROWTH_KEYS = ("django-par-2", "pytest-xdist-2", "ours-cold-2", "ours-warm-2")
+# The order of a table's rows: sequential, then cold, then warm.
+ROW_ORDER = (
+    "django-seq",
+    "pytest-seq",
+    "django-par",
+    "pytest-xdist",
+    "ours-cold",
+    "pytest-concurrent",
+    "django-keepdb",
+    "pytest-reuse",
+    "ours-warm",
+)
 
 PROFILE_ROWS = [
     ("python_and_django_start", "Python start-up and django.setup() (before the runner's clock)"),
@@ -54,72 +57,75 @@ def median(values: Iterable[float | None]) -> float | None:
 
 
 def summarize(runs: list[dict[str, Any]], labels: dict[str, str]) -> list[dict[str, Any]]:
-    """One row per (backend, size, contestant): medians over counted runs."""
+    """One row per (backend, size, contestant): medians over counted runs; then the ratios."""
     groups: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
     for r in runs:
         groups.setdefault((r["backend"], r["size"], r["contestant"]), []).append(r)
-    rows = []
-    for (backend, size, key), group in groups.items():
-        counted = [r for r in group if r["counted"]]
-        walls = [r["wall"] for r in counted]
-        fallback = next((r["fallback"] for r in group if r["fallback"]), None)
-        problem = next((r["problem"] for r in group if r["problem"]), None)
-        shown = counted or [r for r in group if r["fallback"] and not r["problem"]]
-
-        def med(name: str, rows: list[dict[str, Any]] = shown) -> float | None:
-            return median(r[name] for r in rows)
-
-        profile_keys = {k for r in counted for k in r.get("profile", {})}
-        rows.append(
-            {
-                "backend": backend,
-                "size": size,
-                "contestant": key,
-                "label": labels.get(key, key),
-                "runs": len(group),
-                "counted": len(counted),
-                "wall": median(walls),
-                "wall_min": min(walls, default=None),
-                "wall_max": max(walls, default=None),
-                "fallback_wall": med("wall") if not counted and fallback else None,
-                "setup": med("setup"),
-                "tests": med("tests"),
-                "teardown": med("teardown"),
-                "rest": med("rest"),
-                "startup": med("startup"),
-                "busy": med("busy"),
-                "utilization": med("utilization"),
-                "ideal": med("ideal"),
-                "peak_pss": med("peak_pss"),
-                "fallback": fallback,
-                "problem": problem if not counted else None,
-                "profile": {
-                    k: median(r["profile"].get(k) for r in counted) for k in sorted(profile_keys)
-                },
-            }
-        )
-    for row in rows:
-        n = _workers(row["contestant"])
-        base = _find(rows, row["backend"], row["size"], f"django-par-{n or 2}")
-        row["ratio"] = (
-            (row["wall"] / base["wall"]) if base and base["wall"] and row["wall"] else None
-        )
+    rows = [
+        _row(backend, size, key, group, labels) for (backend, size, key), group in groups.items()
+    ]
+    attach_ratios(rows)
     return rows
 
 
-def _workers(key: str) -> int | None:
-    found = re.search(r"-(\d+)$", key)
-    return int(found.group(1)) if found else None
+def _row(
+    backend: str, size: int, key: str, group: list[dict[str, Any]], labels: dict[str, str]
+) -> dict[str, Any]:
+    counted = [r for r in group if r["counted"]]
+    walls = [r["wall"] for r in counted]
+    fallback = next((r["fallback"] for r in group if r["fallback"]), None)
+    problem = next((r["problem"] for r in group if r["problem"]), None)
+    shown = counted or [r for r in group if r["fallback"] and not r["problem"]]
+    # Runs that ran to the end but whose outcomes differ: their time is shown, never counted.
+    differed = [r for r in group if not r["counted"] and r.get("differs")]
+
+    def med(name: str, rows: list[dict[str, Any]] = shown) -> float | None:
+        return median(r.get(name) for r in rows)
+
+    profile_keys = {k for r in counted for k in r.get("profile", {})}
+    return {
+        "backend": backend,
+        "size": size,
+        "contestant": key,
+        "label": labels.get(key, key),
+        "mode": mode_of(key),
+        "runs": len(group),
+        "counted": len(counted),
+        "wall": median(walls),
+        "wall_min": min(walls, default=None),
+        "wall_max": max(walls, default=None),
+        "fallback_wall": med("wall") if not counted and fallback else None,
+        "differ_wall": median(r["wall"] for r in differed),
+        "differs": median(r["differs"] for r in differed),
+        **{
+            k: med(k)
+            for k in ("setup", "tests", "teardown", "rest", "startup", "busy", "utilization")
+        },
+        **{k: med(k) for k in ("ideal", "peak_pss", "worker_pss", "worker_pss_max")},
+        "wn": med("wn") or _wn_of(shown, key),
+        "main_pss": med("main_pss"),
+        "fallback": fallback,
+        "problem": problem if not counted else None,
+        "profile": {k: median(r["profile"].get(k) for r in counted) for k in sorted(profile_keys)},
+    }
 
 
-def _find(rows: list[dict[str, Any]], backend: str, size: int, key: str) -> dict[str, Any] | None:
+def _wn_of(runs: list[dict[str, Any]], key: str) -> float | None:
+    """W/N from the summed per-test time, for results stored before W/N was."""
+    total = median(r.get("test_sum") for r in runs)
+    return total / (workers_of(key) or 1) if total else None
+
+
+def find_row(
+    rows: list[dict[str, Any]], backend: str, size: int, key: str
+) -> dict[str, Any] | None:
     return next(
         (r for r in rows if (r["backend"], r["size"], r["contestant"]) == (backend, size, key)),
         None,
     )
 
 
-def _s(v: float | None, digits: int = 1) -> str:
+def secs(v: float | None, digits: int = 1) -> str:
     return "–" if v is None else f"{v:.{digits}f}"
 
 
@@ -127,68 +133,139 @@ def _mem(v: float | None) -> str:
     return "–" if not v else f"{v / 1024 / 1024:.0f} MiB"
 
 
+def _order(key: str) -> int:
+    prefix = prefix_of(key)
+    return ROW_ORDER.index(prefix) if prefix in ROW_ORDER else len(ROW_ORDER)
+
+
+def wall_cell(row: dict[str, Any]) -> str:
+    if row["wall"] is not None:
+        return f"**{secs(row['wall'])}** ({secs(row['wall_min'])}–{secs(row['wall_max'])})"
+    if row["fallback"]:
+        return f"fell back to Django's sequential runner: {secs(row['fallback_wall'])}"
+    if row.get("differ_wall") is not None:
+        return (
+            f"not counted: {row['differs']:.0f} outcomes differ (ran in {secs(row['differ_wall'])})"
+        )
+    return f"not counted: {row['problem']}"
+
+
+def _ratio_cell(row: dict[str, Any]) -> str:
+    if row["mode"] == "seq":
+        return "–"
+    if row["wall"] is None and row["fallback"]:
+        return "not ours"
+    if row.get("ratio") is None:
+        return "–"
+    mark = "" if row.get("base_outcomes_ok", True) else "‡"
+    best = "best" if row["contestant"] == row.get("base") else row.get("base_label") or "?"
+    return f"{row['ratio']:.2f}×{mark} ({best})"
+
+
+def memory_cell(row: dict[str, Any]) -> str:
+    total = _mem(row["peak_pss"])
+    if not row.get("worker_pss"):
+        return total
+    return f"{total} / {_mem(row['worker_pss'])} ({_mem(row['worker_pss_max'])})"
+
+
 def contestant_table(rows: list[dict[str, Any]], backend: str, size: int, n: int) -> str:
-    keys = [
-        "django-seq",
-        "pytest-seq",
-        f"django-par-{n}",
-        f"pytest-xdist-{n}",
-        f"ours-cold-{n}",
-        f"ours-warm-{n}",
-        f"pytest-concurrent-{n}",
+    mine = [
+        r
+        for r in rows
+        if (r["backend"], r["size"]) == (backend, size)
+        and (workers_of(r["contestant"]) in (None, n))
     ]
     lines = [
-        f"| {backend}, {size} tests, N = {n} | wall s, median (min–max) | × Django --parallel {n} "
-        "| start-up / setup / tests / teardown / rest s | utilization | peak memory "
-        "| ideal s (we are +) | runs |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| {backend}, {size} tests, N = {n} | mode | wall s, median (min–max) | W/N s "
+        "| × best competitor of its mode | start-up / setup / tests / teardown / rest s "
+        "| utilization | peak memory: all / per worker (max) | runs |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for key in keys:
-        row = _find(rows, backend, size, key)
-        if row is None:
-            continue
-        if row["wall"] is not None:
-            wall = f"**{_s(row['wall'])}** ({_s(row['wall_min'])}–{_s(row['wall_max'])})"
-            ratio = f"{row['ratio']:.2f}×" if row["ratio"] else "–"
-        elif row["fallback"]:
-            wall = f"fell back to Django's sequential runner: {_s(row['fallback_wall'])}"
-            ratio = "not ours"
-        else:
-            wall, ratio = f"not counted: {row['problem']}", "–"
-        split = " / ".join(_s(row[k]) for k in ("startup", "setup", "tests", "teardown", "rest"))
+    for row in sorted(mine, key=lambda r: _order(r["contestant"])):
+        split = " / ".join(secs(row[k]) for k in ("startup", "setup", "tests", "teardown", "rest"))
         util = f"{row['utilization'] * 100:.0f}%" if row["utilization"] is not None else "–"
-        ideal = "–"
-        if row["ideal"] is not None and row["wall"] is not None and _workers(key):
-            ideal = f"{_s(row['ideal'])} (+{_s(row['wall'] - row['ideal'])})"
         lines.append(
-            f"| {row['label']} | {wall} | {ratio} | {split} | {util} | "
-            f"{_mem(row['peak_pss'])} | {ideal} | {row['counted']}/{row['runs']} |"
+            f"| {row['label']} | {row['mode']} | {wall_cell(row)} | {secs(row.get('wn'))} "
+            f"| {_ratio_cell(row)} | {split} | {util} | {memory_cell(row)} "
+            f"| {row['counted']}/{row['runs']} |"
         )
+    if any(r.get("base_outcomes_ok") is False for r in mine):
+        lines += [
+            "",
+            "‡ no competitor of this mode counted: the base is the fastest one that ran to the "
+            "end, its outcomes differing from the workload's.",
+        ]
     return "\n".join(lines)
 
 
-def targets_table(rows: list[dict[str, Any]]) -> str:
-    sizes = sorted({r["size"] for r in rows})
-    size = TARGET_SIZE if TARGET_SIZE in sizes else (sizes[-1] if sizes else TARGET_SIZE)
+def targets_table(rows: list[dict[str, Any]], cells: list[tuple[str, int, int]]) -> str:
+    """PASS/MISS of every goal (ratios.py) at each (backend, size, N) measured."""
     lines = [
-        f"| reference ratio (N = 2, {size} tests) | ratio | result |",
-        "|---|---|---|",
+        "| backend | tests | N | goal | measured | result | against |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for backend, key, base_key, limit in TARGETS:
-        row, base = _find(rows, backend, size, key), _find(rows, backend, size, base_key)
-        if row is None or base is None:
+    for backend, size, n in cells:
+        for v in verdicts(rows, backend, size, n):
+            result = v.word if v.passed is None else f"**{v.word}**"
+            lines.append(
+                f"| {backend} | {size} | {n} | {v.goal} | {v.value} | {result} | {v.note} |"
+            )
+    return "\n".join(lines) if len(lines) > 2 else "No goal could be evaluated."
+
+
+def memory_table(rows: list[dict[str, Any]], cells: list[tuple[str, int, int]]) -> str:
+    """The median worker's own peak PSS: ours against Django's --parallel workers."""
+    lines = [
+        "| backend, tests, N | Django --parallel N | ours cold | ours warm | pytest -n N "
+        "| ours cold ÷ Django | main process: Django / ours |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for backend, size, n in cells:
+        got = {
+            p: find_row(rows, backend, size, f"{p}-{n}")
+            for p in ("django-par", "ours-cold", "ours-warm", "pytest-xdist")
+        }
+        per = {p: (r or {}).get("worker_pss") for p, r in got.items()}
+        if not any(per.values()):
             continue
-        what = f"{backend}: {row['label']} ≤ {limit}× {base['label']}"
-        if row["wall"] is None or base["wall"] is None:
-            why = "fell back to Django's runner" if row["fallback"] else "no counted runs"
-            lines.append(f"| {what} | – | not measured ({why}) |")
-            continue
-        ratio = row["wall"] / base["wall"]
-        verdict = "within" if ratio <= limit else "**above**"
-        if size != TARGET_SIZE:
-            verdict += f" (at {size} tests, not {TARGET_SIZE})"
-        lines.append(f"| {what} | {ratio:.2f}× | {verdict} |")
-    return "\n".join(lines) if len(lines) > 2 else "No reference ratio could be evaluated."
+        ratio = (
+            f"{per['ours-cold'] / per['django-par']:.2f}×"
+            if per["ours-cold"] and per["django-par"]
+            else "–"
+        )
+        main = " / ".join(_mem((got[p] or {}).get("main_pss")) for p in ("django-par", "ours-cold"))
+        cells_text = " | ".join(_mem(per[p]) for p in got)
+        lines.append(f"| {backend}, {size}, {n} | {cells_text} | {ratio} | {main} |")
+    return "\n".join(lines) if len(lines) > 2 else "No per-worker memory was measured."
+
+
+def growth_table(rows: list[dict[str, Any]], backend: str, sizes: list[int]) -> str:
+    """Wall time, cost per test and the marginal cost per added test at each size (N = 2): a
+    linear cost keeps the marginal figure flat."""
+    keys = [k for k in GROWTH_KEYS if any(find_row(rows, backend, s, k) for s in sizes)]
+    if not keys:
+        return ""
+    labels = {r["contestant"]: r["label"] for r in rows}
+    lines = [
+        f"| {backend}: tests | " + " | ".join(labels[k] for k in keys) + " |",
+        "|---|" + "---|" * len(keys),
+    ]
+    for i, size in enumerate(sizes):
+        cells = []
+        for k in keys:
+            row = find_row(rows, backend, size, k)
+            if not row or row["wall"] is None:
+                cells.append("–")
+                continue
+            cell = f"{row['wall']:.1f} s, {1000 * row['wall'] / size:.0f} ms/test"
+            prev = find_row(rows, backend, sizes[i - 1], k) if i else None
+            if prev and prev["wall"] is not None:
+                marginal = 1000 * (row["wall"] - prev["wall"]) / (size - sizes[i - 1])
+                cell += f" ({marginal:+.0f} ms per added test)"
+            cells.append(cell)
+        lines.append(f"| {size} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def profile_table(rows: list[dict[str, Any]]) -> str:
@@ -202,10 +279,10 @@ def profile_table(rows: list[dict[str, Any]]) -> str:
     )
     lines = [head, "|---|" + "---|" * len(ours)]
     for key, what in PROFILE_ROWS:
-        cells = [_s(r["profile"].get(key), 2) for r in ours]
+        cells = [secs(r["profile"].get(key), 2) for r in ours]
         if any(c != "–" for c in cells):
             lines.append(f"| {what} | " + " | ".join(cells) + " |")
-    lines.append("| **wall** | " + " | ".join(f"**{_s(r['wall'], 2)}**" for r in ours) + " |")
+    lines.append("| **wall** | " + " | ".join(f"**{secs(r['wall'], 2)}**" for r in ours) + " |")
     return "\n".join(lines)
 
 
@@ -219,12 +296,23 @@ def machine_line(machine: dict[str, Any]) -> str:
     )
 
 
+def _cells(rows: list[dict[str, Any]], cfg: dict[str, Any]) -> list[tuple[str, int, int]]:
+    return [
+        (backend, size, n)
+        for backend in cfg["backends"]
+        for size in cfg["sizes"]
+        for n in cfg["workers"]
+        if any(find_row(rows, backend, size, f"{p}-{n}") for p in ROW_ORDER[2:])
+    ]
+
+
 def markdown(result: dict[str, Any]) -> str:
     rows = result["summary"]
     cfg = result["config"]
+    cells = _cells(rows, cfg)
     parts = [
         f"Benchmark of {result['date']} ({'quick' if cfg['quick'] else 'full'} run: "
-        f"{cfg['repeats']} alternating runs per contestant; workload seed {cfg['seed']}"
+        f"{cfg['repeats']} alternating runs per contestant, medians; workload seed {cfg['seed']}"
         + (f"; only {', '.join(cfg['only'])}" if cfg.get("only") else "")
         + ").",
         "",
@@ -234,18 +322,22 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     for note in result.get("notes", []):
         parts += ["", note]
-    parts += ["", "#### Reference ratios", "", targets_table(rows)]
-    for backend in cfg["backends"]:
-        for size in cfg["sizes"]:
-            for n in cfg["workers"]:
-                if _find(rows, backend, size, f"django-par-{n}") is None:
-                    continue
-                parts += [
-                    "",
-                    f"#### {backend}, {size} tests, {n} workers",
-                    "",
-                    contestant_table(rows, backend, size, n),
-                ]
+    parts += ["", "#### Goals", "", targets_table(rows, cells)]
+    for backend, size, n in cells:
+        parts += [
+            "",
+            f"#### {backend}, {size} tests, {n} workers",
+            "",
+            contestant_table(rows, backend, size, n),
+        ]
+    parts += ["", "#### Memory per worker (median worker's peak PSS)", ""]
+    parts += [memory_table(rows, cells)]
+    growth = cfg.get("growth") or []
+    if growth:
+        sizes = sorted({*cfg["sizes"], *growth})
+        tables = [t for b in cfg["backends"] if (t := growth_table(rows, b, sizes))]
+        parts += ["", "#### How cost grows with the suite (N = 2, medians)", ""]
+        parts += ["\n\n".join(tables)]
     parts += ["", "#### Where our time goes", "", profile_table(rows)]
     for section in result.get("sections", []):
         if section["status"] == "ok":

@@ -8,7 +8,9 @@ section can also be run on its own (``.venv/bin/python bench/<name>.py``):
 - it reads its options from the environment: ``BENCH_QUICK=1`` (keep it short),
   ``BENCH_BACKENDS`` (comma-separated: sqlite, postgres, mariadb), ``BENCH_WORKLOAD`` (the path of
   a generated workload project of ``BENCH_WORKLOAD_SIZE`` tests it may use, see workload.py),
-  ``EXAMPLE_DB_SUFFIX`` (append it to every server database it creates);
+  ``EXAMPLE_DB_SUFFIX`` (append it to every server database it creates), ``BENCH_ARTIFACTS``
+  (a folder for its runs' output), ``BENCH_DJANGO_SUITE`` (``quick`` or ``full``: the apps of
+  Django's own suite to run);
 - exit status 0; anything else is reported as a failed section, and the benchmark goes on.
 """
 
@@ -30,7 +32,12 @@ SECTIONS = {
     "scheduling": "stored timings, first-test latency, worker counts",
     "worker_startup": "worker start: fork from the bridge, spawn, Django's pool",
     "pytest_compare": "pytest --concurrent vs pytest-xdist",
+    "io_scaling": "N = 2, 4, 8 on an I/O-bound suite: ours and Django against sequential",
+    "many_migrations": "a 300-migration history, cold: ours vs Django --parallel 2",
+    "django_suite": "Django's own test suite, cold and warm: ours vs Django --parallel 2",
 }
+# Sections that take longer than run_sections' timeout (Django's suite: minutes per run).
+TIMEOUTS = {"django_suite": 6 * 3600.0}
 
 
 def _argv(name: str, quick: bool, backends: list[str]) -> list[str]:
@@ -79,6 +86,7 @@ def run_sections(
             "BENCH_SECTION_JSON": str(json_path),
             "BENCH_WORKLOAD": str(workload or ""),
             "BENCH_WORKLOAD_SIZE": str(workload_size or ""),
+            "BENCH_ARTIFACTS": str(out_dir / name),
         }
         print(f"-- section {name}: running bench/{name}.py", flush=True)
         start = time.perf_counter()
@@ -88,7 +96,7 @@ def run_sections(
                 env=env,
                 capture_output=True,
                 text=True,
-                timeout=timeout,
+                timeout=TIMEOUTS.get(name, timeout),
                 cwd=HERE.parent,
             )
         except subprocess.TimeoutExpired:
@@ -97,7 +105,7 @@ def run_sections(
                     name,
                     "failed",
                     time.perf_counter() - start,
-                    error=f"timed out after {timeout:.0f}s",
+                    error=f"timed out after {TIMEOUTS.get(name, timeout):.0f}s",
                 )
             )
             continue

@@ -8,6 +8,12 @@ size: DB-bound ``TestCase`` with ``setUpTestData``, ``TransactionTestCase``, CPU
 (sleeps standing in for external calls), plain ``SimpleTestCase`` and a few skips and expected
 failures. The same seed and size always give the same project, byte for byte.
 
+Two variants: ``mix="io"`` makes every test I/O-bound (waiting, as on a network call: what many
+workers on few cores should speed up most), and ``migrations_per_app=M`` (M > 4) gives each app
+M migrations: after the four above, cycles of "add a column, backfill it (a data migration), drop
+it" and data migrations that touch the seed rows, so the schema at the end is the same and a
+project of ≥ 300 migrations costs what such a history costs to migrate.
+
 ``expected.json`` in the project lists every test id with its expected outcome and kind; the
 harness checks each run against it. The project runs under Django's runner, ours and pytest-django
 (pytest.ini, conftest.py); ``EXAMPLE_DB`` picks SQLite, PostgreSQL or MariaDB and
@@ -32,6 +38,8 @@ APPS = (
 )  # fmt: skip
 # Share of tests per kind; what is left over goes to "simple".
 KIND_SHARE = {"db": 0.45, "ttc": 0.06, "cpu": 0.12, "io": 0.10, "simple": 0.27}
+MIXES = {"product": KIND_SHARE, "io": {"io": 1.0, "simple": 0.0}}
+BASE_MIGRATIONS = 4  # per app: initial, tags and batches, relations and indexes, seed data
 # Uneven class sizes: mostly small classes, a few large ones that make a scheduling tail.
 CLASS_SIZES = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32)
 CLASS_WEIGHTS = (6, 8, 9, 9, 8, 7, 6, 5, 3, 2, 1, 1)
@@ -56,9 +64,23 @@ class TestClass:
         return f"{self.app}.tests.test_{self.kind}"
 
 
-def generate(dest: Path, tests: int = 600, seed: int = 1) -> Path:
+def generate(
+    dest: Path,
+    tests: int = 600,
+    seed: int = 1,
+    *,
+    mix: str = "product",
+    migrations_per_app: int = BASE_MIGRATIONS,
+) -> Path:
     """Write the workload project into ``dest`` (replaced if it exists) and return it."""
-    rng = random.Random(f"{seed}:{tests}")
+    if mix not in MIXES:
+        raise ValueError(f"unknown mix {mix!r}: use {', '.join(MIXES)}")
+    if migrations_per_app < BASE_MIGRATIONS:
+        raise ValueError(f"migrations_per_app must be at least {BASE_MIGRATIONS}")
+    variant = ("" if mix == "product" else mix) + (
+        "" if migrations_per_app == BASE_MIGRATIONS else f"m{migrations_per_app}"
+    )
+    rng = random.Random(f"{seed}:{tests}" + (f":{variant}" if variant else ""))
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
@@ -66,13 +88,13 @@ def generate(dest: Path, tests: int = 600, seed: int = 1) -> Path:
     _write(dest / "pytest.ini", PYTEST_INI)
     _write(dest / "conftest.py", CONFTEST_PY)
     _write(dest / "benchproj" / "__init__.py", "")
-    _write(dest / "benchproj" / "settings.py", _settings(tests, seed))
+    _write(dest / "benchproj" / "settings.py", _settings(tests, seed, variant))
     _write(dest / "benchproj" / "urls.py", URLS_PY)
     _write(dest / "benchproj" / "views.py", VIEWS_PY)
     shutil.copytree(SUPPORT, dest / "bench_support", ignore=shutil.ignore_patterns("__pycache__"))
     for index, app in enumerate(APPS):
-        _write_app(dest, index, app)
-    classes = _plan_tests(rng, tests)
+        _write_app(dest, index, app, migrations_per_app)
+    classes = _plan_tests(rng, tests, MIXES[mix])
     expected: dict[str, dict[str, str]] = {}
     for (app, kind), group in _by_module(classes).items():
         _write(dest / app / "tests" / f"test_{kind}.py", _test_module(app, kind, group))
@@ -88,8 +110,10 @@ def generate(dest: Path, tests: int = 600, seed: int = 1) -> Path:
         "classes": len(classes),
         "apps": len(APPS),
         "models": 6 * len(APPS),
-        "migrations": 4 * len(APPS),
-        "kinds": {k: sum(1 for e in expected.values() if e["kind"] == k) for k in KIND_SHARE},
+        "migrations": migrations_per_app * len(APPS),
+        "data_migrations": _data_migrations(migrations_per_app) * len(APPS),
+        "mix": mix,
+        "kinds": {k: sum(1 for e in expected.values() if e["kind"] == k) for k in MIXES[mix]},
     }
     manifest = {"summary": summary, "tests": dict(sorted(expected.items()))}
     _write(dest / "expected.json", json.dumps(manifest, indent=1) + "\n")
@@ -112,7 +136,7 @@ def _names(app: str) -> dict[str, str]:
     }  # fmt: skip
 
 
-def _write_app(dest: Path, index: int, app: str) -> None:
+def _write_app(dest: Path, index: int, app: str, migrations: int) -> None:
     base = dest / app
     _write(base / "__init__.py", "")
     _write(base / "apps.py", APPS_PY.format(cls=camel(app) + "Config", app=app))
@@ -124,6 +148,11 @@ def _write_app(dest: Path, index: int, app: str) -> None:
     _write(mig / "0002_tags_batches.py", _migration_2(app))
     _write(mig / "0003_relations_indexes.py", _migration_3(app))
     _write(mig / "0004_seed_reference_data.py", _migration_4(app))
+    previous = "0004_seed_reference_data"
+    for number in range(BASE_MIGRATIONS + 1, migrations + 1):
+        name, text = _history_migration(app, number, previous, migrations)
+        _write(mig / f"{name}.py", text)
+        previous = name
 
 
 def _models(app: str, prev: str | None) -> str:
@@ -329,11 +358,65 @@ class Migration(migrations.Migration):
 '''
 
 
+def _history_step(number: int, last: int) -> str:
+    """What migration ``number`` (> 4) of ``last`` does: add / backfill / drop in cycles of
+    three; a leftover that cannot finish a cycle touches the seed rows instead."""
+    offset = number - BASE_MIGRATIONS - 1
+    cycles_end = BASE_MIGRATIONS + 3 * ((last - BASE_MIGRATIONS) // 3)
+    if number > cycles_end:
+        return "touch"
+    return ("add", "backfill", "drop")[offset % 3]
+
+
+def _data_migrations(last: int) -> int:
+    """Data migrations per app: the seed, each backfill and each touch."""
+    steps = [_history_step(n, last) for n in range(BASE_MIGRATIONS + 1, last + 1)]
+    return 1 + sum(1 for step in steps if step in ("backfill", "touch"))
+
+
+def _history_migration(app: str, number: int, previous: str, last: int) -> tuple[str, str]:
+    """Migration ``number`` of an app with ``last`` migrations: (its name, its source)."""
+    n = _names(app)
+    step = _history_step(number, last)
+    cycle = (number - BASE_MIGRATIONS - 1) // 3
+    column, item = f"legacy_{cycle:03d}", n["item"].lower()
+    name = f"{number:04d}_{step}_{column if step != 'touch' else 'seed_ranks'}"
+    code = ""
+    if step == "add":
+        field = 'models.CharField(max_length=20, default="")'
+        ops = f'[migrations.AddField(model_name="{item}", name="{column}", field={field})]'
+    elif step == "drop":
+        ops = f'[migrations.RemoveField(model_name="{item}", name="{column}")]'
+    else:
+        backfill = (
+            f'    apps.get_model("{app}", "{n["item"]}").objects.using(db).update({column}="x")\n'
+            if step == "backfill"
+            else ""
+        )
+        code = (
+            "def forwards(apps, schema_editor):\n"
+            "    db = schema_editor.connection.alias\n"
+            f"{backfill}"
+            f'    Kind = apps.get_model("{app}", "{n["kind"]}")\n'
+            '    Kind.objects.using(db).filter(code__startswith="seed-").update(rank=F("rank") + 1)'
+            "\n\n\n"
+        )
+        ops = "[migrations.RunPython(forwards, migrations.RunPython.noop)]"
+    text = (
+        "from django.db import migrations, models  # noqa: F401\n"
+        "from django.db.models import F  # noqa: F401\n\n\n"
+        f"{code}class Migration(migrations.Migration):\n"
+        f'    dependencies = [("{app}", "{previous}")]\n'
+        f"    operations = {ops}\n"
+    )
+    return name, text
+
+
 # --- Tests -----------------------------------------------------------------------------------
 
 
-def _plan_tests(rng: random.Random, total: int) -> list[TestClass]:
-    counts = {kind: round(total * share) for kind, share in KIND_SHARE.items()}
+def _plan_tests(rng: random.Random, total: int, shares: dict[str, float]) -> list[TestClass]:
+    counts = {kind: round(total * share) for kind, share in shares.items()}
     counts["simple"] += total - sum(counts.values())
     classes: list[TestClass] = []
     serial = 0
@@ -481,8 +564,8 @@ def setUpTestData(cls):
 # --- Project files ---------------------------------------------------------------------------
 
 
-def _settings(tests: int, seed: int) -> str:
-    return SETTINGS_PY.replace("@NAME@", f"bench{tests}s{seed}")
+def _settings(tests: int, seed: int, variant: str) -> str:
+    return SETTINGS_PY.replace("@NAME@", f"bench{tests}s{seed}{variant}")
 
 
 MANAGE_PY = """#!/usr/bin/env python

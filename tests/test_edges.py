@@ -263,7 +263,7 @@ def test_the_package_never_starts_processes_through_multiprocessing() -> None:
     method of multiprocessing is involved, so its default cannot change how they start."""
     users = [
         path.name
-        for path in PACKAGE.glob("*.py")
+        for path in PACKAGE.rglob("*.py")
         if re.search(r"^\s*(import|from)\s+multiprocessing", path.read_text(), re.M)
     ]
     assert users == []

@@ -1078,7 +1078,9 @@ def test_full_suite_runs_with_every_other_connection_refused(
 def test_exception_names_and_exit_statuses_match_the_engine() -> None:
     from django_concurrent_test import exceptions
 
-    source = (Path(__file__).resolve().parents[1] / "engine" / "src" / "errors.ts").read_text()
+    source = (
+        Path(__file__).resolve().parents[1] / "engine" / "src" / "core" / "errors.ts"
+    ).read_text()
     engine = {}
     for name, body in re.findall(r"export class (\w+) extends \w+ (\{\}|\{[^}]*\})", source):
         status = re.search(r"exitCode: number = (\d)", body)

@@ -1,14 +1,14 @@
 // django-concurrent-test: the engine's command line. `manage.py test` (through the runner)
 // calls `run --bridge-fd N`; users may also run it directly from a project root.
-import { addProjectOptions, projectEnv, type ProjectFlags } from "./project-options.ts";
+import { addProjectOptions, projectEnv, type ProjectFlags } from "./commands/project-options.ts";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { positiveInt, positiveSeconds } from "./config/resolve.ts";
-import { ConcurrentTestException, EXIT } from "./errors.ts";
+import { ConcurrentTestException, EXIT } from "./core/errors.ts";
 import type { RunnerOptions } from "./protocol/messages.ts";
-import { addMergeReportsCommand } from "./merge-reports.ts";
-import { addCleanupCommand } from "./cleanup.ts";
-import { run } from "./run.ts";
-import { ENGINE_VERSION } from "./version.ts";
+import { addMergeReportsCommand } from "./commands/merge-reports.ts";
+import { addCleanupCommand } from "./commands/cleanup.ts";
+import { run } from "./commands/run.ts";
+import { ENGINE_VERSION } from "./core/version.ts";
 
 function integer(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number.");

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { OutcomeEvent } from "../src/protocol/messages.ts";
 import { ConsoleReporter, pyRepr } from "../src/reporters/console.ts";
-import { RunResults } from "../src/results.ts";
+import { RunResults } from "../src/results/run-results.ts";
 
 function outcome(test: string, kind: OutcomeEvent["outcome"], extra: Partial<OutcomeEvent> = {}): OutcomeEvent {
   const method = test.split(".").pop();

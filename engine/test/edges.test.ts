@@ -8,15 +8,16 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { resolveConfig } from "../src/config/resolve.ts";
-import { ConfigError, SecurityException } from "../src/errors.ts";
+import { ConfigError, SecurityException } from "../src/core/errors.ts";
 import { Channel, ProtocolError } from "../src/protocol/channel.ts";
 import type { DatabaseSettings, ProjectSettings, TestClassInfo } from "../src/protocol/messages.ts";
 import { selectionKeyOf } from "../src/reporters/sequential-baseline.ts";
-import { RunResults } from "../src/results.ts";
+import { RunResults } from "../src/results/run-results.ts";
 import { checkOptIn, runSafetyGate } from "../src/safety/gate.ts";
-import { checkConnectionRoom } from "../src/safety/privileges.ts";
-import { parseShard, selectShard } from "../src/sharding.ts";
-import { saveTimings, shardTimingsPath, timingsPath } from "../src/timings.ts";
+import { checkConnectionRoom } from "../src/databases/privileges.ts";
+import { parseShard } from "../src/config/shard.ts";
+import { selectShard } from "../src/scheduling/sharding.ts";
+import { saveTimings, shardTimingsPath, timingsPath } from "../src/scheduling/timings.ts";
 
 function config(cli: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}, settingsConfig: unknown = null) {
   return resolveConfig({ cli: { workers: 2, ...cli }, labels: [], env, settingsConfig });

@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import mysql from "mysql2/promise";
-import { currentOwner } from "../src/cache/owner.ts";
-import type { DatabaseRecord } from "../src/cache/records.ts";
-import { sweepOrphans } from "../src/cache/sweep.ts";
-import { MysqlBackend, withoutDefiner } from "../src/db/mysql.ts";
+import { currentOwner } from "../src/databases/owner.ts";
+import type { DatabaseRecord } from "../src/databases/records.ts";
+import { sweepOrphans } from "../src/databases/sweep.ts";
+import { MysqlBackend, withoutDefiner } from "../src/databases/mysql.ts";
 import { namePolicy } from "../src/safety/names.ts";
 import { deadOwner, randomHash, reachable, serverSettings, SUFFIX } from "./helpers/servers.ts";
 

@@ -1,12 +1,14 @@
 // PostgreSQL clones against the real server: both clone strategies, the record and the
 // synchronous_commit setting on each clone, a busy template named in the error, and the sweep.
+// The server tests run at once (each on names of its own): most of their time is the server's
+// checkpoints for CREATE and DROP DATABASE, which concurrent statements share.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import { currentOwner } from "../src/cache/owner.ts";
-import type { DatabaseRecord } from "../src/cache/records.ts";
-import { sweepOrphans } from "../src/cache/sweep.ts";
-import { PostgresBackend } from "../src/db/postgres.ts";
+import { currentOwner } from "../src/databases/owner.ts";
+import type { DatabaseRecord } from "../src/databases/records.ts";
+import { sweepOrphans } from "../src/databases/sweep.ts";
+import { PostgresBackend } from "../src/databases/postgres.ts";
 import { namePolicy } from "../src/safety/names.ts";
 import { deadOwner, randomHash, reachable, serverSettings, SUFFIX } from "./helpers/servers.ts";
 
@@ -52,45 +54,6 @@ async function makeTemplate(backend: PostgresBackend, name: string): Promise<voi
     "CREATE TABLE genre (id int PRIMARY KEY, name text); INSERT INTO genre VALUES (0, 'zero'), (1, 'essay')",
   );
   await c.end();
-}
-
-for (const strategy of ["file_copy", "wal_log"] as const) {
-  test(`clones made with ${strategy} carry rows, the record and synchronous_commit=off`, async (t) => {
-    if (skip) return t.skip(skip);
-    const backend = new PostgresBackend({
-      settings,
-      policy: namePolicy(),
-      concurrency: 2,
-      options: {
-        postgresCloneStrategy: strategy,
-        postgresSynchronousCommit: false,
-      },
-    });
-    const template = `test_unit${SUFFIX}_${randomHash()}`;
-    const clones = [`${template}_1`, `${template}_2`];
-    try {
-      await makeTemplate(backend, template);
-      await Promise.all(clones.map((c) => backend.cloneDatabase(template, c, record())));
-      for (const clone of clones) {
-        const c = connect(clone);
-        await c.connect();
-        assert.deepEqual(
-          (await c.query("SELECT name FROM genre ORDER BY id")).rows.map((r) => r.name),
-          ["zero", "essay"],
-        );
-        assert.equal((await c.query("SHOW synchronous_commit")).rows[0].synchronous_commit, "off");
-        await c.end();
-      }
-      const listed = await backend.listDatabases(`${template}_`);
-      assert.deepEqual(
-        listed.map((d) => [d.name, d.record?.role, d.record?.complete]),
-        clones.map((c) => [c, "clone", true]),
-      );
-    } finally {
-      for (const name of [...clones, template]) await backend.dropDatabase(name);
-      await backend.close();
-    }
-  });
 }
 
 // The retry loop, driven by a scripted pool: no server, no waiting. (PostgreSQL itself waits
@@ -140,85 +103,128 @@ test("a template still busy after the last attempt: an error naming the sessions
   assert.equal(creates(), 3);
 });
 
-test("on the server, the sessions keeping a template busy are named: pid, application_name, address", async (t) => {
-  if (skip) return t.skip(skip);
-  const backend = new PostgresBackend({ settings, policy: namePolicy(), concurrency: 1 });
-  const template = `test_unit${SUFFIX}_${randomHash()}`;
-  const blocker = connect(template, "dct-blocking-session");
-  const describe = (name: string) =>
-    (backend as unknown as { describeSessions(name: string): Promise<string> }).describeSessions(name);
-  try {
-    await makeTemplate(backend, template);
-    assert.equal(await describe(template), "");
-    await blocker.connect();
-    const pid = (await blocker.query("SELECT pg_backend_pid() AS pid")).rows[0].pid as number;
-    assert.match(
-      await describe(template),
-      new RegExp(`^; sessions using it: pid ${pid} \\(dct-blocking-session, 127\\.0\\.0\\.1`),
-    );
-  } finally {
-    await blocker.end().catch(() => undefined);
-    await backend.dropDatabase(template);
-    await backend.close();
-  }
-});
-
-test("the sweep drops what a gone owner left and nothing else", async (t) => {
-  if (skip) return t.skip(skip);
-  const backend = new PostgresBackend({
-    settings,
-    policy: namePolicy(),
-    concurrency: 1,
-  });
-  const template = `test_unit${SUFFIX}_${randomHash()}`;
-  const foreign = `test_unit${SUFFIX}_${randomHash()}`;
-  try {
-    await backend.createDatabase(template, {
-      ...record({ owner: deadOwner() }),
-      role: "template",
+describe("against the server", { concurrency: true }, () => {
+  for (const strategy of ["file_copy", "wal_log"] as const) {
+    test(`clones made with ${strategy} carry rows, the record and synchronous_commit=off`, async (t) => {
+      if (skip) return t.skip(skip);
+      const backend = new PostgresBackend({
+        settings,
+        policy: namePolicy(),
+        concurrency: 2,
+        options: {
+          postgresCloneStrategy: strategy,
+          postgresSynchronousCommit: false,
+        },
+      });
+      const template = `test_unit${SUFFIX}_${randomHash()}`;
+      const clones = [`${template}_1`, `${template}_2`];
+      try {
+        await makeTemplate(backend, template);
+        await Promise.all(clones.map((c) => backend.cloneDatabase(template, c, record())));
+        for (const clone of clones) {
+          const c = connect(clone);
+          await c.connect();
+          assert.deepEqual(
+            (await c.query("SELECT name FROM genre ORDER BY id")).rows.map((r) => r.name),
+            ["zero", "essay"],
+          );
+          assert.equal((await c.query("SHOW synchronous_commit")).rows[0].synchronous_commit, "off");
+          await c.end();
+        }
+        const listed = await backend.listDatabases(`${template}_`);
+        assert.deepEqual(
+          listed.map((d) => [d.name, d.record?.role, d.record?.complete]),
+          clones.map((c) => [c, "clone", true]),
+        );
+      } finally {
+        for (const name of [...clones, template]) await backend.dropDatabase(name);
+        await backend.close();
+      }
     });
-    await backend.createDatabase(`${template}_1`, record({ owner: deadOwner() }));
-    await backend.createDatabase(`${template}_2`, record({ owner: deadOwner() }));
-    await admin.query(`CREATE DATABASE "${foreign}"`); // the engine's name shape, no record
-    const dropped = (await sweepOrphans(backend, `test_unit${SUFFIX}_`)).filter((a) => a.dropped).map((a) => a.name);
-    assert.deepEqual(dropped.sort(), [template, `${template}_1`, `${template}_2`].sort());
-    assert.deepEqual(
-      (await backend.listDatabases(`test_unit${SUFFIX}_`)).map((d) => d.name),
-      [foreign],
-    );
-  } finally {
-    for (const name of [`${template}_1`, `${template}_2`, template]) await backend.dropDatabase(name);
-    await admin.query(`DROP DATABASE IF EXISTS "${foreign}"`);
-    await backend.close();
   }
-});
 
-test("a template with a clone in use by a live run is not dropped", async (t) => {
-  if (skip) return t.skip(skip);
-  const backend = new PostgresBackend({
-    settings,
-    policy: namePolicy(),
-    concurrency: 1,
+  test("on the server, the sessions keeping a template busy are named: pid, application_name, address", async (t) => {
+    if (skip) return t.skip(skip);
+    const backend = new PostgresBackend({ settings, policy: namePolicy(), concurrency: 1 });
+    const template = `test_unit${SUFFIX}_${randomHash()}`;
+    const blocker = connect(template, "dct-blocking-session");
+    const describe = (name: string) =>
+      (backend as unknown as { describeSessions(name: string): Promise<string> }).describeSessions(name);
+    try {
+      await makeTemplate(backend, template);
+      assert.equal(await describe(template), "");
+      await blocker.connect();
+      const pid = (await blocker.query("SELECT pg_backend_pid() AS pid")).rows[0].pid as number;
+      assert.match(
+        await describe(template),
+        new RegExp(`^; sessions using it: pid ${pid} \\(dct-blocking-session, 127\\.0\\.0\\.1`),
+      );
+    } finally {
+      await blocker.end().catch(() => undefined);
+      await backend.dropDatabase(template);
+      await backend.close();
+    }
   });
-  const template = `test_unit${SUFFIX}_${randomHash()}`;
-  try {
-    await backend.createDatabase(template, {
-      ...record({ owner: deadOwner() }),
-      role: "template",
+
+  test("the sweep drops what a gone owner left and nothing else", async (t) => {
+    if (skip) return t.skip(skip);
+    const backend = new PostgresBackend({
+      settings,
+      policy: namePolicy(),
+      concurrency: 1,
     });
-    await backend.createDatabase(`${template}_1`, record());
-    const actions = await sweepOrphans(backend, template, { reportKept: true });
-    assert.deepEqual(
-      actions.map((a) => [a.name, a.dropped]),
-      [
-        [`${template}_1`, false],
-        [template, false],
-      ],
-    );
-    assert.match(actions[1]!.reason, /clones are in use/);
-  } finally {
-    await backend.dropDatabase(`${template}_1`);
-    await backend.dropDatabase(template);
-    await backend.close();
-  }
+    // A prefix of its own: the sweep must see no other test's databases.
+    const prefix = `test_sweep${SUFFIX}_`;
+    const template = `${prefix}${randomHash()}`;
+    const foreign = `${prefix}${randomHash()}`;
+    try {
+      await backend.createDatabase(template, {
+        ...record({ owner: deadOwner() }),
+        role: "template",
+      });
+      await backend.createDatabase(`${template}_1`, record({ owner: deadOwner() }));
+      await backend.createDatabase(`${template}_2`, record({ owner: deadOwner() }));
+      await admin.query(`CREATE DATABASE "${foreign}"`); // the engine's name shape, no record
+      const dropped = (await sweepOrphans(backend, prefix)).filter((a) => a.dropped).map((a) => a.name);
+      assert.deepEqual(dropped.sort(), [template, `${template}_1`, `${template}_2`].sort());
+      assert.deepEqual(
+        (await backend.listDatabases(prefix)).map((d) => d.name),
+        [foreign],
+      );
+    } finally {
+      for (const name of [`${template}_1`, `${template}_2`, template]) await backend.dropDatabase(name);
+      await admin.query(`DROP DATABASE IF EXISTS "${foreign}"`);
+      await backend.close();
+    }
+  });
+
+  test("a template with a clone in use by a live run is not dropped", async (t) => {
+    if (skip) return t.skip(skip);
+    const backend = new PostgresBackend({
+      settings,
+      policy: namePolicy(),
+      concurrency: 1,
+    });
+    const template = `test_unit${SUFFIX}_${randomHash()}`;
+    try {
+      await backend.createDatabase(template, {
+        ...record({ owner: deadOwner() }),
+        role: "template",
+      });
+      await backend.createDatabase(`${template}_1`, record());
+      const actions = await sweepOrphans(backend, template, { reportKept: true });
+      assert.deepEqual(
+        actions.map((a) => [a.name, a.dropped]),
+        [
+          [`${template}_1`, false],
+          [template, false],
+        ],
+      );
+      assert.match(actions[1]!.reason, /clones are in use/);
+    } finally {
+      await backend.dropDatabase(`${template}_1`);
+      await backend.dropDatabase(template);
+      await backend.close();
+    }
+  });
 });

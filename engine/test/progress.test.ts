@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 import { chooseMode, clock, ProgressReporter, type ProgressSource } from "../src/reporters/progress.ts";
-import { RunResults } from "../src/results.ts";
+import { RunResults } from "../src/results/run-results.ts";
 
 const CLEAR = "\r\x1b[2K";
 
@@ -9,9 +9,11 @@ function outcome(results: RunResults, test: string, kind: "success" | "failure" 
   results.outcome({ type: "outcome", classIndex: 0, test, description: test, outcome: kind }, 1);
 }
 
-function source(total: number, remaining?: number): ProgressSource {
+/** `timed`: stored timings cover the run (the default when an estimate is given). */
+function source(total: number, remaining?: number, timed = remaining !== undefined): ProgressSource {
   return {
     total,
+    timed,
     current: () => [
       { slot: 1, label: "app.tests.Busy" },
       { slot: 2, label: null },
@@ -143,4 +145,55 @@ test("off: the console's text passes through untouched", () => {
   progress.write(".");
   progress.stop();
   assert.deepEqual(written, ["."]);
+});
+
+function plainReporter(results: RunResults, clock: { now: number }): ProgressReporter {
+  return new ProgressReporter({ results, verbosity: 1, write: () => undefined, mode: "plain", now: () => clock.now });
+}
+
+test("a first run (no stored timings): no time left until a tenth of the tests finished, then their pace", () => {
+  const results = new RunResults();
+  const time = { now: 0 };
+  const progress = plainReporter(results, time);
+  // The pool's guess without stored timings is about nothing.
+  progress.start(source(9, 0, false));
+  time.now = 20_000;
+  assert.equal(progress.plainText(), "Progress: 0/9 tests (0%), 0 failed, 0:20 elapsed\n");
+  for (const t of ["t1", "t2", "t3", "t4"]) outcome(results, t);
+  time.now = 40_000;
+  // 4 of 9 in 40 s: 5 more take about 50 s.
+  assert.equal(progress.plainText(), "Progress: 4/9 tests (44%), 0 failed, 0:40 elapsed, about 0:50 left\n");
+  assert.match(progress.liveLine(200), / · ETA ~0:50$/);
+  progress.stop();
+});
+
+test("the pace counts only tests finished since the start, and the source's longer estimate wins", () => {
+  const results = new RunResults();
+  const time = { now: 0 };
+  const progress = plainReporter(results, time);
+  // Database-free classes ran while the databases were made: 50 done before the line starts.
+  for (let i = 0; i < 50; i++) outcome(results, `early${i}`);
+  let guess = 0;
+  progress.start({ ...source(150, 0, false), estimateRemaining: () => guess });
+  for (let i = 0; i < 9; i++) outcome(results, `t${i}`);
+  time.now = 9_000;
+  assert.doesNotMatch(progress.plainText(), /left/, "9 of the 100 left: not yet a tenth");
+  outcome(results, "t9");
+  time.now = 10_000;
+  assert.match(progress.plainText(), /, about 1:30 left\n$/, "10 in 10 s, 90 to go");
+  guess = 300;
+  assert.match(progress.plainText(), /, about 5:00 left\n$/);
+  progress.stop();
+});
+
+test("never 0:00 left while tests remain, and nothing about time left once all are done", () => {
+  const results = new RunResults();
+  const time = { now: 0 };
+  const progress = plainReporter(results, time);
+  progress.start(source(2, 0));
+  outcome(results, "t1");
+  assert.match(progress.plainText(), /, about 0:01 left\n$/);
+  outcome(results, "t2");
+  assert.equal(progress.plainText(), "Progress: 2/2 tests (100%), 0 failed, 0:00 elapsed\n");
+  progress.stop();
 });

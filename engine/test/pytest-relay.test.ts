@@ -8,8 +8,8 @@ import path from "node:path";
 import { test } from "node:test";
 import { Channel } from "../src/protocol/channel.ts";
 import type { BridgeHello, FromBridge, OutcomeEvent, ToBridge } from "../src/protocol/messages.ts";
-import { isPytestRun, relayToPytest } from "../src/pytest/relay.ts";
-import { RunResults } from "../src/results.ts";
+import { isPytestRun, relayToPytest } from "../src/reporters/pytest-relay.ts";
+import { RunResults } from "../src/results/run-results.ts";
 
 async function socketPair(): Promise<[Socket, Socket]> {
   const file = path.join(os.tmpdir(), `dct-relay-${process.pid}.sock`);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseSettingsConfig } from "../src/config/settings-config.ts";
-import { ConfigError } from "../src/errors.ts";
+import { ConfigError } from "../src/core/errors.ts";
 
 test("race: every documented key is accepted", () => {
   const race = {

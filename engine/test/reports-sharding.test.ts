@@ -2,10 +2,11 @@
 // and shards within 10% of the ideal split where the classes allow it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError } from "../src/errors.ts";
+import { ConfigError } from "../src/core/errors.ts";
 import type { ClassKind, TestClassInfo } from "../src/protocol/messages.ts";
-import { idealShardSeconds, parseShard, planShards, shardPlanFor } from "../src/sharding.ts";
-import { makeTimings } from "../src/timings.ts";
+import { parseShard } from "../src/config/shard.ts";
+import { idealShardSeconds, planShards, shardPlanFor } from "../src/scheduling/sharding.ts";
+import { makeTimings } from "../src/scheduling/timings.ts";
 
 /** A small deterministic generator (mulberry32), so the suites are the same on every run. */
 function random(seed: number): () => number {

@@ -7,14 +7,15 @@ import path from "node:path";
 import { test } from "node:test";
 import { create } from "xmlbuilder2";
 import type { RunConfig } from "../src/config/resolve.ts";
-import { checkShards, mergeJunit, mergeReportData, mergeTimingsFiles } from "../src/merge-reports.ts";
+import { checkShards, mergeJunit, mergeReportData, mergeTimingsFiles } from "../src/reporters/merge.ts";
 import type { BridgeHello, OutcomeEvent, TestClassInfo } from "../src/protocol/messages.ts";
 import { benchmarkFigures, benchmarkLines } from "../src/reporters/benchmark.ts";
 import { extractReportData, renderHtml } from "../src/reporters/html.ts";
-import { reportersFor, type ReportContext } from "../src/reporters/index.ts";
+import { reportersFor } from "../src/reporters/index.ts";
+import type { ReportContext } from "../src/reporters/reporter.ts";
 import { exceptionOf, junitXml, xmlSafe } from "../src/reporters/junit.ts";
 import { buildRunData, type ClassData, type RunData, type TestData } from "../src/reporters/report-data.ts";
-import { RunResults } from "../src/results.ts";
+import { RunResults } from "../src/results/run-results.ts";
 
 const XSD = path.resolve(import.meta.dirname, "../../../shared/data/junit-10.xsd");
 

@@ -3,14 +3,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { resolveConfig } from "../src/config/resolve.ts";
-import { ConfigError, SecurityException } from "../src/errors.ts";
+import { ConfigError, SecurityException } from "../src/core/errors.ts";
 import type { DatabaseSettings, ProjectSettings } from "../src/protocol/messages.ts";
 import { runSafetyGate } from "../src/safety/gate.ts";
 import { checkHosts, isLocalHost } from "../src/safety/hosts.ts";
 import { shown, unsafeNameReason } from "../src/safety/identifiers.ts";
 import { assertTestDatabaseName, looksLikeProduction, namePolicy } from "../src/safety/names.ts";
 import { plannedNames } from "../src/safety/planned-names.ts";
-import { grantCovers } from "../src/db/mysql.ts";
+import { grantCovers } from "../src/databases/mysql.ts";
 
 const OPT_IN = { DJANGO_ENABLE_CONCURRENT: "1", NO_TELEMETRY: "1" };
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ClassKind, TestClassInfo } from "../src/protocol/messages.ts";
-import { planWork, RecordIndexes, WorkQueue, type WorkItem } from "../src/scheduler.ts";
-import { makeTimings, type ClassTiming } from "../src/timings.ts";
+import { planWork, RecordIndexes, WorkQueue, type WorkItem } from "../src/scheduling/queue.ts";
+import { makeTimings, type ClassTiming } from "../src/scheduling/timings.ts";
 
 let nextIndex = 0;
 function cls(label: string, kind: ClassKind, tests: number, extra: Partial<TestClassInfo> = {}): TestClassInfo {

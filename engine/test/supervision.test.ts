@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { formatIncidents, type Incident } from "../src/workers/incidents.ts";
-import { hungAfter } from "../src/workers/pool.ts";
+import { hungAfter } from "../src/workers/supervision.ts";
 import { cleanStacks } from "../src/workers/stacks.ts";
 
 const DUMP = `Thread 0x00007f0b8c5ff6c0 (most recent call first):

@@ -11,9 +11,9 @@ import {
   serverCloneName,
   serverTemplateName,
   sqliteTemplateName,
-} from "../src/cache/naming.ts";
-import { currentOwner, ownerLiveness, processStartTime } from "../src/cache/owner.ts";
-import { decodeRecord, encodeRecord, type DatabaseRecord } from "../src/cache/records.ts";
+} from "../src/databases/naming.ts";
+import { currentOwner, ownerLiveness, processStartTime } from "../src/databases/owner.ts";
+import { decodeRecord, encodeRecord, type DatabaseRecord } from "../src/databases/records.ts";
 import { looksLikeTest, namePolicy } from "../src/safety/names.ts";
 
 const HASH = "0123456789abcdef".repeat(4);

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import type { TestClassInfo } from "../src/protocol/messages.ts";
-import { RunResults } from "../src/results.ts";
+import { RunResults } from "../src/results/run-results.ts";
 import {
   DEFAULT_SECONDS_PER_TEST,
   estimateSeconds,
@@ -12,7 +12,7 @@ import {
   mergeTimings,
   saveTimings,
   timingsPath,
-} from "../src/timings.ts";
+} from "../src/scheduling/timings.ts";
 
 function info(index: number, label: string, tests: number, kind: TestClassInfo["kind"] = "TestCase"): TestClassInfo {
   return {

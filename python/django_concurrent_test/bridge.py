@@ -1,253 +1,39 @@
 """The bridge: the engine's hands inside Django for everything but running tests.
 
-It inspects settings, discovers tests (Django's own DiscoverRunner.build_suite), builds the
-template test databases with Django's own creation code, forks workers from its warm process
-and tears the templates down. Under ``manage.py test`` the runner's own process is the bridge;
-``npx django-concurrent-test`` spawns ``python -m django_concurrent_test.bridge``.
+It answers the engine's requests: settings inspection (in its hello), discovery (discovery.py),
+the template fingerprint, building the template test databases with Django's own creation code,
+forking workers from its warm process, a sequential run, and tearing the templates down. Under
+``manage.py test`` the runner's own process is the bridge; ``npx django-concurrent-test``
+spawns ``python -m django_concurrent_test.bridge``.
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import functools
-import inspect
-import itertools
-import json
 import os
 import select
 import signal
 import sys
 import unittest
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
+from .discovery import build_groups, describe_group, make_runner
 from .internal_errors import bridge_traceback
-from .protocol import PROTOCOL_VERSION, Channel, ChannelClosed, Message
+from .messages import (
+    AliasState,
+    DiscoverRequest,
+    FingerprintRequest,
+    ForkWorkers,
+    Received,
+    RunnerOptions,
+    RunSequential,
+    SetupDatabases,
+    Teardown,
+)
+from .protocol import PROTOCOL_VERSION, Channel, ChannelClosed
+from .python_path import prepare_python_path
 from .settings_inspection import inspect_settings
-
-SYS_PATH_ENV = "DJANGO_CONCURRENT_TEST_SYS_PATH"
-
-
-def prepare_python_path() -> None:
-    """Give spawned Python processes the sys.path of the process that launched the run."""
-    extra = os.environ.get(SYS_PATH_ENV)
-    if extra:
-        for entry in reversed(json.loads(extra)):
-            if entry not in sys.path:
-                sys.path.insert(0, entry)
-
-
-def _kind(test_class: type) -> str:
-    from django.test import LiveServerTestCase, SimpleTestCase, TestCase, TransactionTestCase
-
-    for kind in (LiveServerTestCase, TestCase, TransactionTestCase, SimpleTestCase):
-        if issubclass(test_class, kind):
-            return str(kind.__name__)
-    if issubclass(test_class, unittest.loader._FailedTest):  # type: ignore[attr-defined]
-        return "FailedTest"
-    return "unittest"
-
-
-@functools.cache
-def _class_nodes(path: str) -> dict[str, ast.ClassDef]:
-    """Qualified class name -> its definition, parsing each module once (inspect re-parses
-    per class)."""
-    try:
-        tree = ast.parse(Path(path).read_bytes(), path)
-    except (OSError, SyntaxError, ValueError):
-        return {}
-    nodes: dict[str, ast.ClassDef] = {}
-
-    def walk(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.ClassDef):
-                name = prefix + child.name
-                nodes.setdefault(name, child)
-                walk(child, name + ".")
-            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
-                walk(child, prefix + child.name + ".<locals>.")
-
-    walk(tree, "")
-    return nodes
-
-
-def _class_node(test_class: type) -> ast.ClassDef | None:
-    try:
-        path = inspect.getsourcefile(test_class)
-    except TypeError:
-        return None
-    return _class_nodes(path).get(test_class.__qualname__) if path else None
-
-
-def _source(test_class: type) -> tuple[str | None, int | None]:
-    try:
-        path = inspect.getsourcefile(test_class)
-    except TypeError:
-        return None, None
-    if not path:
-        return None, None
-    node = _class_nodes(path).get(test_class.__qualname__)
-    return os.path.relpath(path, os.getcwd()), node.lineno if node else None
-
-
-def make_runner(options: dict[str, Any]) -> Any:
-    from django.test.runner import DiscoverRunner
-
-    return DiscoverRunner(
-        pattern=options.get("pattern"),
-        top_level=options.get("topLevel"),
-        verbosity=options.get("verbosity", 1),
-        interactive=options.get("interactive", False),
-        failfast=options.get("failfast", False),
-        keepdb=options.get("keepdb", False),
-        reverse=options.get("reverse", False),
-        debug_mode=options.get("debugMode", False),
-        debug_sql=options.get("debugSql", False),
-        tags=options.get("tags"),
-        exclude_tags=options.get("excludeTags"),
-        test_name_patterns=options.get("testNamePatterns"),
-        buffer=options.get("buffer", False),
-        timing=False,
-        shuffle=options.get("shuffle", False),
-    )
-
-
-def build_groups(runner: Any, labels: list[str]) -> tuple[Any, list[unittest.TestSuite]]:
-    """Django's own discovery, then the suite split into TestCase classes (the work unit)."""
-    from django.test.utils import iter_test_cases
-
-    runner.parallel = 0  # never let build_suite wrap the suite for Django's own pool
-    suite = runner.build_suite(labels or None)
-    groups = [
-        unittest.TestSuite(list(tests))
-        for _, tests in itertools.groupby(iter_test_cases(suite), type)
-    ]
-    return suite, groups
-
-
-def discover_groups(request: Message, quiet: bool = False) -> list[unittest.TestSuite]:
-    """Re-run discovery with the same options (spawned workers); output silenced."""
-    from django.test.utils import setup_test_environment
-
-    options = dict(request["options"])
-    if quiet:
-        options["verbosity"] = 0
-    runner = make_runner(options)
-    setup_test_environment(debug=runner.debug_mode)
-    return build_groups(runner, request["labels"])[1]
-
-
-_CLASS_FIXTURES = ("setUpClass", "tearDownClass", "setUpTestData")
-_FRAMEWORK_MODULES = ("django.test.testcases", "unittest.case", "builtins")
-
-
-def _splittable(test_class: type, databases: set[str]) -> bool:
-    """Whether the class's tests may run in parts on different workers: it uses no database and
-    has no class-level fixture of its own, so each part sets itself up exactly as the whole."""
-    from django.test import TransactionTestCase
-
-    if databases or issubclass(test_class, TransactionTestCase):
-        return False
-    if issubclass(test_class, unittest.loader._FailedTest):  # type: ignore[attr-defined]
-        return False
-    return not any(
-        name in vars(klass)
-        for klass in test_class.__mro__
-        if klass.__module__ not in _FRAMEWORK_MODULES
-        for name in _CLASS_FIXTURES
-    )
-
-
-def _before_databases(test_class: type, databases: set[str]) -> bool:
-    """Whether the class may run before the test databases exist. Django's SimpleTestCase
-    refuses every query from setUpClass (after super()) until its class cleanups; code outside
-    that guard could reach a database, and before the clones exist that would be the configured
-    one. So: a SimpleTestCase without databases, no module fixtures, and its own setUpClass /
-    tearDownClass (if any) begin / end with the super() call."""
-    from django.test import SimpleTestCase, TransactionTestCase
-
-    from .creation_effects import creation_decorates_tests
-
-    if databases or not issubclass(test_class, SimpleTestCase):
-        return False
-    if creation_decorates_tests():
-        # Creating the test databases decorates test classes (Django's own suite).
-        return False
-    if issubclass(test_class, TransactionTestCase):
-        return False
-    module = sys.modules.get(test_class.__module__)
-    if module is None or any(hasattr(module, f) for f in ("setUpModule", "tearDownModule")):
-        return False
-    for klass in test_class.__mro__:
-        if klass.__module__ in _FRAMEWORK_MODULES or klass.__module__.startswith("django."):
-            continue
-        for name, first in (("setUpClass", True), ("tearDownClass", False)):
-            if name in vars(klass) and not _calls_super_at(klass, name, first):
-                return False
-    return True
-
-
-def _calls_super_at(klass: type, name: str, first: bool) -> bool:
-    """Whether the class's own method's first (or last) statement is ``super().<name>()``."""
-    node = _class_node(klass)
-    definitions = [
-        child
-        for child in (node.body if node else [])
-        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) and child.name == name
-    ]
-    if not definitions:
-        return False  # defined some other way (assigned, generated): cannot tell
-    body = list(definitions[-1].body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # the docstring
-    if not body:
-        return False
-    statement = body[0] if first else body[-1]
-    call = statement.value if isinstance(statement, ast.Expr) else None
-    return (
-        isinstance(call, ast.Call)
-        and isinstance(call.func, ast.Attribute)
-        and call.func.attr == name
-        and isinstance(call.func.value, ast.Call)
-        and isinstance(call.func.value.func, ast.Name)
-        and call.func.value.func.id == "super"
-    )
-
-
-def describe_group(index: int, group: unittest.TestSuite) -> Message:
-    from django.db import connections
-
-    tests: list[Any] = list(group)
-    test_class = type(tests[0])
-    databases = getattr(tests[0], "databases", None) or set()
-    if databases == "__all__":
-        databases = set(connections)
-    path, line = _source(test_class)
-    return {
-        "index": index,
-        "label": f"{test_class.__module__}.{test_class.__qualname__}",
-        "kind": _kind(test_class),
-        "file": path,
-        "line": line,
-        "databases": sorted(databases),
-        "serializedRollback": bool(getattr(tests[0], "serialized_rollback", False)),
-        "splittable": _splittable(test_class, set(databases)),
-        "beforeDatabases": _before_databases(test_class, set(databases)),
-        "tests": [{"id": t.id(), "description": _describe(t)} for t in tests],
-    }
-
-
-def _describe(test: Any) -> str:
-    """unittest's own description: str(test) plus the docstring's first line."""
-    return str(unittest.TextTestResult.getDescription(_Describer, test))  # type: ignore[arg-type]
-
-
-class _Describer:
-    """Lets unittest's own getDescription run without a result object."""
-
-    descriptions = True
 
 
 class Bridge:
@@ -256,7 +42,7 @@ class Bridge:
         channel: Channel,
         runner: Any = None,
         labels: list[str] | None = None,
-        runner_options: dict[str, Any] | None = None,
+        runner_options: RunnerOptions | None = None,
         engine_pid: int | None = None,
     ) -> None:
         self.channel = channel
@@ -349,36 +135,18 @@ class Bridge:
             self._reap_children(block=True)
             if not self.torn_down and self.old_config is not None:
                 # The engine vanished mid-run: still leave no template behind.
-                self._teardown({"keepdb": False, "quiet": True})
+                self._tear_down(keepdb=False, quiet=True)
 
-    def _dispatch(self, message: Message) -> bool:
+    def _dispatch(self, message: Received) -> bool:
+        """Answer one request; False: the engine is done with this bridge."""
         kind = message["type"]
-        handlers = {
-            "discover": self._discover,
-            "fingerprint": self._fingerprint,
-            "setupDatabases": self._setup_databases,
-            "forkWorkers": self._fork_workers,
-            "runSequential": self._run_sequential,
-            "teardown": self._teardown,
-        }
-        if kind == "shutdown":
+        if message["type"] == "shutdown":
             return False
-        if kind == "fallback":
+        if message["type"] == "fallback":
             self.fallback_reason = str(message["reason"])
             return False
-        handler = handlers.get(kind)
-        if handler is None:
-            self.channel.send(
-                {
-                    "type": "error",
-                    "phase": kind,
-                    "message": f"unknown message type {kind!r}",
-                    "traceback": "",
-                }
-            )
-            return True
         try:
-            handler(message)
+            handled = self._handle(message)
         except Exception as exc:
             self.channel.send(
                 {
@@ -388,9 +156,37 @@ class Bridge:
                     "traceback": bridge_traceback(kind, exc),
                 }
             )
+            handled = True
+        if not handled:
+            self.channel.send(
+                {
+                    "type": "error",
+                    "phase": kind,
+                    "message": f"unknown message type {kind!r}",
+                    "traceback": "",
+                }
+            )
         return bool(kind != "teardown")
 
-    def _discover(self, message: Message) -> None:
+    def _handle(self, message: Received) -> bool:
+        """Run the request's handler; False: this bridge has none for it."""
+        if message["type"] == "discover":
+            self._discover(message)
+        elif message["type"] == "fingerprint":
+            self._fingerprint(message)
+        elif message["type"] == "setupDatabases":
+            self._setup_databases(message)
+        elif message["type"] == "forkWorkers":
+            self._fork_workers(message)
+        elif message["type"] == "runSequential":
+            self._run_sequential(message)
+        elif message["type"] == "teardown":
+            self._teardown(message)
+        else:
+            return False
+        return True
+
+    def _discover(self, message: DiscoverRequest) -> None:
         from django.test.utils import setup_test_environment
 
         runner = self.runner if self.runner is not None else make_runner(message["options"])
@@ -408,12 +204,12 @@ class Bridge:
             }
         )
 
-    def _fingerprint(self, message: Message) -> None:
+    def _fingerprint(self, message: FingerprintRequest) -> None:
         from .fingerprint import fingerprint
 
         self.channel.send({"type": "fingerprinted", "groups": fingerprint(message["aliases"])})
 
-    def _setup_databases(self, message: Message) -> None:
+    def _setup_databases(self, message: SetupDatabases) -> None:
         from django.db import connections
         from django.test.utils import setup_databases
 
@@ -445,7 +241,7 @@ class Bridge:
             )
         self.runner.run_checks(self.databases)
         primaries = {conn.alias for conn, _old, destroy in self.old_config if destroy}
-        aliases = {}
+        aliases: dict[str, AliasState] = {}
         for alias in connections:
             connection = connections[alias]
             aliases[alias] = {
@@ -472,7 +268,7 @@ class Bridge:
             }
         )
 
-    def _fork_workers(self, message: Message) -> None:
+    def _fork_workers(self, message: ForkWorkers) -> None:
         from django.db import connections
 
         from .worker import run_forked
@@ -490,7 +286,7 @@ class Bridge:
             self.children[pid] = int(slot)
             self.channel.send({"type": "forked", "slot": slot, "pid": pid})
 
-    def _run_sequential(self, message: Message) -> None:
+    def _run_sequential(self, message: RunSequential) -> None:
         from .sequential import own_signals, run_sequential
 
         wanted = message.get("classes")
@@ -507,15 +303,20 @@ class Bridge:
         self.torn_down = True  # Django's own teardown ran
         self.channel.send({"type": "sequentialDone", "failures": failures})
 
-    def _teardown(self, message: Message) -> None:
+    def _teardown(self, message: Teardown) -> None:
+        self._tear_down(keepdb=bool(message.get("keepdb")), quiet=False)
+
+    def _tear_down(self, keepdb: bool, quiet: bool) -> None:
+        """The templates (unless the engine owns them) and the test environment; quiet: the
+        engine is gone, nothing is said or sent."""
         from django.test.utils import teardown_databases, teardown_test_environment
 
         self._reap_children(block=True)
         if self.old_config is not None:
-            verbosity = 0 if message.get("quiet") else self.runner.verbosity
+            verbosity = 0 if quiet else self.runner.verbosity
             if self.engine_owns_databases:
                 # The engine drops (or keeps) the templates; Django's lines still read the same.
-                action = "Preserving" if message.get("keepdb") else "Destroying"
+                action = "Preserving" if keepdb else "Destroying"
                 for connection, _old_name, destroy in self.old_config if verbosity >= 1 else ():
                     if destroy:
                         alias = connection.alias
@@ -524,7 +325,7 @@ class Bridge:
             teardown_databases(
                 self.old_config,
                 verbosity=verbosity,
-                keepdb=bool(message.get("keepdb")) or self.engine_owns_databases,
+                keepdb=keepdb or self.engine_owns_databases,
             )
             self.old_config = None
         try:
@@ -532,7 +333,7 @@ class Bridge:
         except AttributeError:
             pass  # discovery never ran, so there is nothing to restore
         self.torn_down = True
-        if not message.get("quiet"):
+        if not quiet:
             self.channel.send({"type": "tornDown"})
 
     def _reap_children(self, block: bool = False) -> None:

@@ -1,18 +1,22 @@
-"""Sequences and AUTO_INCREMENT counters put back to the template's values before each class.
+"""PostgreSQL sequences put back to the template's values before each class.
 
-A transaction's rollback does not rewind sequences (PostgreSQL) or AUTO_INCREMENT counters
-(MySQL/MariaDB), so on a worker's clone every class would see the counters that the classes
-handed to that worker before it advanced: which ones depends on our scheduling, not on the
-suite. So before a class runs, the counters of the tables that earlier classes inserted into are
-set back to the template's value (never below the rows a table still holds, such as the content
-types a TransactionTestCase's flush re-created): the class sees the counters of a fresh test
-database, as the first class of each of Django's parallel workers does.
+A transaction's rollback does not rewind sequences, so on a worker's clone every class would see
+the counters that the classes handed to that worker before it advanced: which ones depends on our
+scheduling (longest first), not on the suite. So before a class runs, the sequences of the tables
+that earlier classes inserted into are set back to the template's value (never below the rows a
+table still holds, such as the content types a TransactionTestCase's flush re-created): the class
+sees the counters of a fresh test database, as the first class of each of Django's parallel
+workers does.
 
 Which tables: the worker notes the table of every ``INSERT`` that goes through Django's cursors
 (one regular-expression match per query). Reading every counter from the catalog instead costs
 a query over all sequences per class (measured: 12-24 ms for 1,000 tables on PostgreSQL).
 Inserts that bypass Django's cursors (raw DB-API connections, triggers, ``nextval()``) are not
 seen: those counters keep what earlier classes left, as without the reset.
+
+MySQL/MariaDB are not reset here: an ``ALTER TABLE ... AUTO_INCREMENT`` per table costs 50 ms or
+more, so there the engine hands classes out in Django's suite order instead, and a class sees only
+what classes before it in that order left, as on a Django ``--parallel`` worker.
 SQLite needs none of this: its ``sqlite_sequence`` is rolled back with the transaction.
 """
 
@@ -22,8 +26,8 @@ import re
 import sys
 from typing import Any
 
-# Django's INSERT statements, quoted table first ("app_model" on PostgreSQL, `app_model` on MySQL).
-_INSERT = re.compile(r"\s*(?:INSERT|REPLACE)\s+(?:IGNORE\s+)?INTO\s+[`\"]?([^`\"\s(]+)", re.I)
+# Django's INSERT statements, quoted table first ("app_model").
+_INSERT = re.compile(r"\s*INSERT\s+INTO\s+\"?([^\"\s(]+)", re.I)
 
 # Database name -> tables inserted into since that clone's last reset (every thread's connections).
 _inserted: dict[str, set[str]] = {}
@@ -41,10 +45,6 @@ JOIN pg_namespace n ON n.oid = t.relnamespace
 WHERE c.relkind = 'S' AND c.relpersistence <> 't' AND pg_has_role(c.relowner, 'USAGE')
     AND n.nspname = ANY(current_schemas(false))
 """
-_MYSQL_COUNTERS = (
-    "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES "
-    "WHERE TABLE_SCHEMA = DATABASE() AND AUTO_INCREMENT IS NOT NULL"
-)
 
 
 def _note_inserts(cursor: Any, sql: Any) -> None:
@@ -79,65 +79,37 @@ def _track_inserts() -> None:
 
 
 class Counters:
-    """One clone's template counters (read at attach, when the clone is the template)."""
+    """One clone's template sequences (read at attach, when the clone is the template)."""
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
         self.name = str(connection.settings_dict["NAME"])
-        # PostgreSQL: table -> [(sequence oid, start, template's last value, column)].
+        # table -> [(sequence oid, start, template's last value, column)].
         self.sequences: dict[str, list[tuple[int, int, int | None, str]]] = {}
-        # MySQL: table -> AUTO_INCREMENT.
-        self.auto_increment: dict[str, int] = {}
 
     def snapshot(self) -> None:
         with self.connection.cursor() as cursor:
-            if self.connection.vendor == "postgresql":
-                cursor.execute(_PG_SEQUENCES)
-                for oid, start, last, table, column in cursor.fetchall():
-                    self.sequences.setdefault(table, []).append((oid, start, last, column))
-            else:
-                try:  # MySQL 8 caches information_schema.TABLES; MariaDB reads it live.
-                    cursor.execute("SET SESSION information_schema_stats_expiry = 0")
-                except Exception:
-                    pass
-                cursor.execute(_MYSQL_COUNTERS)
-                self.auto_increment = dict(cursor.fetchall())
+            cursor.execute(_PG_SEQUENCES)
+            for oid, start, last, table, column in cursor.fetchall():
+                self.sequences.setdefault(table, []).append((oid, start, last, column))
         _inserted[self.name] = set()
 
     def restore(self) -> int:
-        """Puts back the counters of the tables inserted into since the last call."""
+        """Puts back the sequences of the tables inserted into since the last call."""
         tables = _inserted.get(self.name) or set()
         _inserted[self.name] = set()
-        if self.connection.vendor == "postgresql":
-            resets = [self._pg_setval(t, *s) for t in tables for s in self.sequences.get(t, [])]
-            # Not worth a disk flush of its own: a test database does not outlive a crash.
-            statements = (
-                [
-                    "BEGIN",
-                    "SET LOCAL synchronous_commit TO OFF",
-                    f"SELECT {', '.join(resets)}",
-                    "COMMIT",
-                ]
-                if resets
-                else []
-            )
-        else:
-            quote = self.connection.ops.quote_name
-            # InnoDB never sets it below the largest value in use (plus one).
-            statements = [
-                f"ALTER TABLE {quote(t)} AUTO_INCREMENT = {int(self.auto_increment[t])}"
-                for t in sorted(tables)
-                if t in self.auto_increment
-            ]
-        if statements:
+        resets = [self._pg_setval(t, *s) for t in tables for s in self.sequences.get(t, [])]
+        if resets:
             with self.connection.cursor() as cursor:
                 try:
-                    for statement in statements:
-                        cursor.execute(statement)
+                    # Not worth a disk flush of its own: a test database does not outlive a crash.
+                    cursor.execute("BEGIN")
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                    cursor.execute(f"SELECT {', '.join(resets)}")
+                    cursor.execute("COMMIT")
                 except Exception:
                     # Never hand the next class a connection inside a failed transaction.
-                    if self.connection.vendor == "postgresql":
-                        cursor.execute("ROLLBACK")
+                    cursor.execute("ROLLBACK")
                     raise
         return len(tables)
 
@@ -159,7 +131,7 @@ class CounterReset:
     def attach(self, connections: list[Any]) -> None:
         self.clones = []
         for connection in connections:
-            if connection.vendor not in ("postgresql", "mysql"):
+            if connection.vendor != "postgresql":
                 continue
             counters = Counters(connection)
             try:

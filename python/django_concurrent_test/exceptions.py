@@ -1,4 +1,4 @@
-"""Exception names shared with the engine (engine/src/errors.ts uses the same names and exit
+"""Exception names shared with the engine (engine/src/core/errors.ts uses the same names and exit
 statuses; tests/test_safety.py keeps the two lists equal)."""
 
 from __future__ import annotations

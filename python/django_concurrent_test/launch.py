@@ -10,9 +10,11 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any, NoReturn
 
-from .bridge import SYS_PATH_ENV, Bridge
+from .bridge import Bridge
 from .exceptions import EngineUnavailable
+from .messages import RunnerOptions
 from .protocol import Channel
+from .python_path import SYS_PATH_ENV
 from .runtime import ENGINE_PATH, REINSTALL_HINT
 from .runtime import find_node as find_node  # where the runner, plugin and CLI import it
 
@@ -59,7 +61,7 @@ def run_engine_with_bridge(
     node: str,
     runner: Any,
     labels: list[str],
-    options: dict[str, Any],
+    options: RunnerOptions,
     make_bridge: Callable[[Channel, int], Bridge] | None = None,
     output: IO[bytes] | None = None,
 ) -> tuple[int, str | None]:

@@ -1,7 +1,7 @@
 """JSON-lines messages between the engine and the Python processes it drives.
 
 The message set is defined once, in ``protocol/protocol.schema.json`` at the repository root
-(mirrored by ``engine/src/protocol.ts``); both sides are tested against
+(typed here by messages.py, in the engine by its protocol types); both sides are tested against
 ``protocol/examples.jsonl``. Every message is one JSON object on one line with a ``type``.
 """
 
@@ -12,9 +12,9 @@ import math
 import socket
 from typing import Any
 
-PROTOCOL_VERSION = 3
+from .messages import Received, Sent
 
-Message = dict[str, Any]
+PROTOCOL_VERSION = 3
 
 
 class ChannelClosed(Exception):
@@ -43,6 +43,8 @@ class Channel:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self._buffer = b""
+        # Received after the last newline: searched and joined once, when a newline arrives.
+        self._partial: list[bytes] = []
 
     @classmethod
     def from_fd(cls, fd: int) -> Channel:
@@ -54,7 +56,7 @@ class Channel:
         sock.connect(path)
         return cls(sock)
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Sent) -> None:
         data = json.dumps(finite(message), separators=(",", ":"), default=str, allow_nan=False)
         data += "\n"
         self.sock.sendall(data.encode("utf-8"))
@@ -62,7 +64,9 @@ class Channel:
     def has_buffered(self) -> bool:
         return b"\n" in self._buffer
 
-    def recv(self) -> Message:
+    def recv(self) -> Received:
+        # A long line comes in many chunks: only each new one is searched for the newline (growing
+        # and rescanning one bytes object per chunk made a 50 MB message take minutes).
         while b"\n" not in self._buffer:
             try:
                 chunk = self.sock.recv(65536)
@@ -70,9 +74,12 @@ class Channel:
                 chunk = b""  # the peer died with data unread (e.g. the engine force-quit)
             if not chunk:
                 raise ChannelClosed
-            self._buffer += chunk
+            self._partial.append(chunk)
+            if b"\n" in chunk:
+                self._buffer = b"".join([self._buffer, *self._partial])
+                self._partial = []
         line, self._buffer = self._buffer.split(b"\n", 1)
-        message: Message = json.loads(line)
+        message: Received = json.loads(line)  # unchecked: the engine's side is tested
         return message
 
     def fileno(self) -> int:

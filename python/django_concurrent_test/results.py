@@ -15,13 +15,13 @@ from typing import Any
 
 from django.test.runner import DebugSQLTextTestResult
 
-from .protocol import Message
+from .messages import Outcome, OutcomeEvent, TestStop, WorkerEvent
 
-Emit = Callable[[Message], None]
+Emit = Callable[[WorkerEvent], None]
 ExcInfo = Any
 
 
-def _outcome_for(err: ExcInfo, test: Any) -> str:
+def _outcome_for(err: ExcInfo, test: Any) -> Outcome:
     failure_exception = getattr(test, "failureException", AssertionError)
     return "failure" if issubclass(err[0], failure_exception) else "error"
 
@@ -64,22 +64,39 @@ def streaming_result_class(
             #: The test whose KeyboardInterrupt is ending the run (None: none did).
             self.interrupted_by: str | None = None
 
-        def _send(self, test: Any, outcome: str, owner: Any = None, **extra: Any) -> None:
-            message: Message = {
+        def _send(
+            self,
+            test: Any,
+            outcome: Outcome,
+            owner: Any = None,
+            *,
+            parent: str | None = None,
+            traceback: str | None = None,
+            reason: str | None = None,
+            sql: str | None = None,
+        ) -> None:
+            message: OutcomeEvent = {
                 "type": "outcome",
                 "classIndex": class_index_of(owner if owner is not None else test),
                 "test": test.id(),
                 "description": self.getDescription(test),
                 "outcome": outcome,
             }
-            message.update({k: v for k, v in extra.items() if v is not None})
+            if parent is not None:
+                message["parent"] = parent
+            if traceback is not None:
+                message["traceback"] = traceback
+            if reason is not None:
+                message["reason"] = reason
+            if sql is not None:
+                message["sql"] = sql
             self._reported.add(message["test"])
             emit(message)
 
-        def _last_entry(self, entries: list[tuple[Any, ...]]) -> dict[str, Any]:
+        def _last_entry(self, entries: list[tuple[Any, ...]]) -> tuple[str, str | None]:
+            """The traceback (and with --debug-sql the queries) unittest just recorded."""
             entry = entries[-1]
-            sql = entry[2] if len(entry) > 2 else None
-            return {"traceback": entry[1], "sql": sql}
+            return entry[1], entry[2] if len(entry) > 2 else None
 
         def startTest(self, test: Any) -> None:
             super().startTest(test)
@@ -88,26 +105,24 @@ def streaming_result_class(
 
         def stopTest(self, test: Any) -> None:
             self._report_interrupt(test)
-            captured: dict[str, str] = {}
-            if self.buffer:
-                out = getattr(self, "_stdout_buffer", None)
-                err = getattr(self, "_stderr_buffer", None)
-                if out is not None and out.getvalue():
-                    captured["stdout"] = out.getvalue()
-                if err is not None and err.getvalue():
-                    captured["stderr"] = err.getvalue()
+            out = getattr(self, "_stdout_buffer", None) if self.buffer else None
+            err = getattr(self, "_stderr_buffer", None) if self.buffer else None
+            stdout = out.getvalue() if out is not None else ""
+            stderr = err.getvalue() if err is not None else ""
             super().stopTest(test)
             started = self._started.pop(test.id(), None)
             duration = time.perf_counter() - started if started is not None else 0.0
-            emit(
-                {
-                    "type": "testStop",
-                    "classIndex": class_index_of(test),
-                    "test": test.id(),
-                    "duration": round(duration, 6),
-                    **captured,
-                }
-            )
+            message: TestStop = {
+                "type": "testStop",
+                "classIndex": class_index_of(test),
+                "test": test.id(),
+                "duration": round(duration, 6),
+            }
+            if stdout:
+                message["stdout"] = stdout
+            if stderr:
+                message["stderr"] = stderr
+            emit(message)
 
         def _report_interrupt(self, test: Any) -> None:
             """unittest lets a KeyboardInterrupt through and calls stopTest on its way out
@@ -125,11 +140,13 @@ def streaming_result_class(
 
         def addFailure(self, test: Any, err: ExcInfo) -> None:
             super().addFailure(test, err)
-            self._send(test, "failure", **self._last_entry(self.failures))
+            traceback, sql = self._last_entry(self.failures)
+            self._send(test, "failure", traceback=traceback, sql=sql)
 
         def addError(self, test: Any, err: ExcInfo) -> None:
             super().addError(test, err)
-            self._send(test, "error", **self._last_entry(self.errors))
+            traceback, sql = self._last_entry(self.errors)
+            self._send(test, "error", traceback=traceback, sql=sql)
 
         def addSkip(self, test: Any, reason: str) -> None:
             super().addSkip(test, reason)
@@ -149,6 +166,7 @@ def streaming_result_class(
                 return
             outcome = _outcome_for(err, test)
             entries = self.failures if outcome == "failure" else self.errors
-            self._send(subtest, outcome, owner=test, parent=test.id(), **self._last_entry(entries))
+            traceback, sql = self._last_entry(entries)
+            self._send(subtest, outcome, owner=test, parent=test.id(), traceback=traceback, sql=sql)
 
     return StreamingResult

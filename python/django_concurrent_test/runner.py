@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, cast
 
 from django.test.runner import DiscoverRunner
 
 from .exceptions import EngineUnavailable
 from .launch import exit_unavailable, find_node, run_engine_with_bridge
+from .messages import RunnerOptions
+from .options import add_manage_py_arguments, engine_options, offered_by
 
 
 class ConcurrentTestRunner(DiscoverRunner):  # type: ignore[misc]
@@ -23,80 +25,20 @@ class ConcurrentTestRunner(DiscoverRunner):  # type: ignore[misc]
     @classmethod
     def add_arguments(cls, parser: Any) -> None:
         super().add_arguments(parser)
-        group = parser.add_argument_group("django-concurrent-test")
         # No --durations of our own: Django offers it on Python 3.12+ only, and refuses it before.
-        group.add_argument(
-            "--workers",
-            type=int,
-            metavar="N",
-            default=None,
-            help="Number of worker processes (default: CPU count).",
-        )
-        group.add_argument(
-            "--benchmark",
-            action="store_true",
-            default=None,
-            help="Print the benchmark summary after the run.",
-        )
-        group.add_argument(
-            "--junitxml", metavar="PATH", default=None, help="Write a JUnit XML report to PATH."
-        )
-        group.add_argument(
-            "--html",
-            metavar="PATH",
-            default=None,
-            help="Write a self-contained HTML report to PATH.",
-        )
-        group.add_argument(
-            "--shard",
-            metavar="I/N",
-            default=None,
-            help="Run only part I of N of the suite (CI sharding).",
-        )
-        group.add_argument(
-            "--timeout",
-            type=float,
-            metavar="SECONDS",
-            default=None,
-            help="Kill a worker whose test class runs longer than this "
-            "(default 300); its running test is reported as WorkerTimeout.",
-        )
-        group.add_argument(
-            "--start-method",
-            choices=["fork", "spawn"],
-            default=None,
-            help="How workers start: fork from a warm process, or spawn.",
-        )
-        group.add_argument(
-            "--rebuild-templates",
-            action="store_true",
-            default=None,
-            help="Migrate the template databases again even when the cache "
-            "has a complete one for these migrations.",
-        )
+        add_manage_py_arguments(parser)
 
-    def __init__(
-        self,
-        workers: int | None = None,
-        benchmark: bool | None = None,
-        junitxml: str | None = None,
-        start_method: str | None = None,
-        html: str | None = None,
-        shard: str | None = None,
-        timeout: float | None = None,
-        rebuild_templates: bool | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, **kwargs: Any) -> None:
+        # Ours (options.py) are taken out; the rest are Django's own.
+        ours = [(option, kwargs.pop(option.dest, None)) for option in offered_by("manage.py")]
         super().__init__(**kwargs)
-        self.concurrent_options: dict[str, Any] = {
-            "workers": workers,
-            "benchmark": benchmark,
-            "junitxml": junitxml,
-            "html": html,
-            "shard": shard,
-            "startMethod": start_method,
-            "rebuildTemplates": rebuild_templates,
-            "timeout": timeout,
+        # The run options come from a data list: typed as the engine reads them, not key by key.
+        self.concurrent_options = cast(RunnerOptions, engine_options(ours))
+        self.concurrent_options.update(self._django_options(kwargs))
+
+    def _django_options(self, kwargs: dict[str, Any]) -> RunnerOptions:
+        """Django's own options, as the engine (discovery, workers, reports) reads them."""
+        return {
             "pattern": self.pattern,
             "topLevel": self.top_level,
             "verbosity": self.verbosity,

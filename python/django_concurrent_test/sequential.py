@@ -13,7 +13,7 @@ import re
 import signal
 import unittest
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from .results import Emit, streaming_result_class
 
@@ -76,7 +76,9 @@ def own_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _phase(emit: Emit, phase: str, edge: str) -> None:
+def _phase(
+    emit: Emit, phase: Literal["template", "tests", "teardown"], edge: Literal["start", "end"]
+) -> None:
     emit({"type": "phase", "phase": phase, "edge": edge})
 
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .creation_effects import mark_backend_skips
+from .messages import TemplateStep
 
 #: PRAGMA application_id of a finished SQLite template ("DCT1"): the engine reads it back.
 SQLITE_COMPLETE_APPLICATION_ID = 0x44435431
@@ -69,7 +70,7 @@ def _reuse(connection: Any, name: str, verbosity: int, log: Callable[[str], None
 
 
 def setup_planned(
-    plan: dict[str, dict[str, str]],
+    plan: dict[str, TemplateStep],
     aliases: set[str],
     serialized: set[str],
     verbosity: int,

@@ -22,12 +22,11 @@ import traceback
 import unittest
 from typing import IO, Any
 
+from . import early_output
 from .counters import CounterReset
 from .creation_effects import mark_backend_skips
-from .protocol import PROTOCOL_VERSION, Channel, ChannelClosed, Message
-
-# Opt-in: reset sequences / AUTO_INCREMENT counters to the template's before each class.
-RESET_COUNTERS_ENV = "DJANGO_CONCURRENT_TEST_RESET_COUNTERS"
+from .messages import CloneSpec, Configure, FromWorker, Heartbeat, WorkerOptions
+from .protocol import PROTOCOL_VERSION, Channel, ChannelClosed
 
 # Exit status of a worker whose engine went away (its heartbeat could not be sent).
 EXIT_ORPHANED = 70
@@ -40,7 +39,7 @@ class Worker:
         self.channel = channel
         self.slot = slot
         self.groups = groups
-        self.options: dict[str, Any] = {}
+        self.options: WorkerOptions = {"buffer": False, "failfast": False, "debugSql": False}
         self._loaded_memory: set[str] = set()
         # Whether attach must redo what creating the test databases did to the bridge's process.
         self._replays_creation = True
@@ -50,7 +49,7 @@ class Worker:
         self._stopping = threading.Event()
         self._stack_file: IO[str] | None = None
 
-    def send(self, message: Message) -> None:
+    def send(self, message: FromWorker) -> None:
         with self._send_lock:
             self.channel.send(message)
 
@@ -70,25 +69,25 @@ class Worker:
                     message = self.channel.recv()
                 except ChannelClosed:
                     return
-                kind = message["type"]
-                if kind == "configure":
+                if message["type"] == "configure":
                     self.configure(message)
-                elif kind == "attach":
+                elif message["type"] == "attach":
                     self.attach(
                         message["clones"],
                         message.get("serializedAliases", []),
                         message.get("serializedContents") or {},
                     )
                     self.send({"type": "attached", "slot": self.slot})
-                elif kind == "run":
+                elif message["type"] == "run":
                     self.run_class(int(message["classIndex"]), message.get("tests"))
-                elif kind == "stop":
+                elif message["type"] == "stop":
                     self.close_connections()
                     return
         finally:
             self._stopping.set()
+            early_output.release()
 
-    def configure(self, message: Message) -> None:
+    def configure(self, message: Configure) -> None:
         supervision = message.get("supervision")
         if supervision:
             self._start_supervision(
@@ -97,12 +96,14 @@ class Worker:
         self.options = message["options"]
         spawned = self.groups is None
         if self.groups is None:
-            from .bridge import discover_groups
+            from .discovery import discover_groups
 
             self.groups = discover_groups(message["discover"], quiet=True)
         # Until attach (at once when the clones exist already; else it runs database-free
         # classes meanwhile), every connection still points at a configured database.
         _refuse_connections()
+        if not message["clones"] and early_output.uses_databases(self.groups):
+            early_output.hold()  # what tests print comes after Django's database lines
         if spawned or not message["clones"]:
             # Not forked from a bridge that ran the checks already.
             _import_as_checks_do()
@@ -114,13 +115,14 @@ class Worker:
 
     def attach(
         self,
-        clones: dict[str, Any],
+        clones: dict[str, CloneSpec],
         serialized_aliases: list[str],
         serialized_contents: dict[str, str] | None = None,
     ) -> None:
         """Point every used alias at this worker's clone (mirrors share their primary's). An
         alias no test declared has no clone and stays refused: Django's guard stops its tests
         from using it, and nothing else may reach the database it is configured with."""
+        early_output.release()
         from django.db import connections
 
         for alias, clone in clones.items():
@@ -152,9 +154,8 @@ class Worker:
             mark_backend_skips(clones)
         # One per database: mirrors share their primary's clone.
         databases = {clone["name"]: alias for alias, clone in reversed(clones.items())}
-        if os.environ.get(RESET_COUNTERS_ENV) == "1":
-            # Opt-in: it still changes some outcomes of Django's own suite on PostgreSQL.
-            self._counters.attach([connections[alias] for alias in databases.values()])
+        # PostgreSQL sequences are put back before each class (MySQL/MariaDB: see counters.py).
+        self._counters.attach([connections[alias] for alias in databases.values()])
 
     def _start_supervision(self, interval: float, stack_path: str) -> None:
         # Kept open for the life of the process: faulthandler writes from a signal handler.
@@ -171,7 +172,7 @@ class Worker:
         thread.start()
 
     def _heartbeat_loop(self, interval: float) -> None:
-        message = {"type": "heartbeat", "slot": self.slot}
+        message: Heartbeat = {"type": "heartbeat", "slot": self.slot}
         while not self._stopping.wait(interval):
             try:
                 self.send(message)
@@ -354,7 +355,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--socket", required=True)
     parser.add_argument("--slot", type=int, required=True)
     args = parser.parse_args(argv)
-    from .bridge import prepare_python_path
+    from .python_path import prepare_python_path
 
     prepare_python_path()
     import django

@@ -19,6 +19,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 CACHE = ROOT / ".cache" / "django-suite"
+Env = Mapping[str, str] | None
 
 # Apps of Django's suite that both runners run; both aliases (default, other) are used by
 # multiple_database, admin_views, auth_tests, contenttypes_tests, fixtures, migrations, ...
@@ -139,23 +141,27 @@ def _env(db: str, extra: dict[str, str]) -> dict[str, str]:
 
 
 def _runtests(
-    tests: Path, db: str, apps: list[str], extra: dict[str, str]
+    tests: Path, db: str, apps: list[str], extra: dict[str, str], options: Sequence[str] = ()
 ) -> tuple[int, str, float]:
     command = [sys.executable, "runtests.py", "--settings=dct_suite_settings", "--noinput"]
-    command += ["--parallel", "2", *apps]
+    command += ["--parallel", "2", *options, *apps]
     started = time.monotonic()
     done = subprocess.run(command, cwd=tests, env=_env(db, extra), capture_output=True, text=True)
     return done.returncode, (done.stdout + done.stderr)[-4000:], time.monotonic() - started
 
 
-def run_django(tests: Path, db: str, apps: list[str]) -> Outcomes:
+def run_django(
+    tests: Path, db: str, apps: list[str], options: Sequence[str] = (), env: Env = None
+) -> Outcomes:
+    """``options``: more runtests.py options (e.g. --keepdb); ``env``: more environment."""
     with tempfile.TemporaryDirectory() as tmp:
         record = Path(tmp) / "outcomes.json"
         extra = {
+            **(env or {}),
             "DJANGO_SUITE_RUNNER": "recording_runner.RecordingRunner",
             "RECORD_OUTCOMES": str(record),
         }
-        code, tail, seconds = _runtests(tests, db, apps, extra)
+        code, tail, seconds = _runtests(tests, db, apps, extra, options)
         recorded = json.loads(record.read_text())["outcomes"] if record.exists() else {}
     return Outcomes({k: sorted(v) for k, v in recorded.items()}, code, seconds, tail)
 
@@ -171,16 +177,19 @@ def outcomes_from_events(events: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in result.items()}
 
 
-def run_ours(tests: Path, db: str, apps: list[str]) -> Outcomes:
+def run_ours(
+    tests: Path, db: str, apps: list[str], options: Sequence[str] = (), env: Env = None
+) -> Outcomes:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "events.jsonl"
         extra = {
+            **(env or {}),
             "DJANGO_ENABLE_CONCURRENT": "1",
             "NO_TELEMETRY": "1",
             "DJANGO_TEST_WORKERS": "2",
             "DJANGO_CONCURRENT_TEST_EVENT_LOG": str(log),
         }
-        code, tail, seconds = _runtests(tests, db, apps, extra)
+        code, tail, seconds = _runtests(tests, db, apps, extra, options)
         lines = log.read_text().splitlines() if log.exists() else []
     events = [json.loads(line) for line in lines if line.strip()]
     return Outcomes(outcomes_from_events(events), code, seconds, tail)

@@ -57,7 +57,7 @@ def outside() -> dict:
     """No test environment: a WSGI app (as runserver or gunicorn builds it), twice."""
     from django.core.handlers.wsgi import WSGIHandler
 
-    from django_concurrent_test.delays import recording
+    from django_concurrent_test.race.delays import recording
 
     with recording() as delays:
         started = time.monotonic()
@@ -71,7 +71,7 @@ def inside() -> dict:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from django_concurrent_test.delays import recording
+    from django_concurrent_test.race.delays import recording
 
     setup_test_environment()
     with recording() as delays:
@@ -84,9 +84,9 @@ def delays_seen() -> dict:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from django_concurrent_test.delays import recording, reset_main_lane
     from django_concurrent_test.race import race_requests
-    from django_concurrent_test.race_config import race_config
+    from django_concurrent_test.race.config import race_config
+    from django_concurrent_test.race.delays import recording, reset_main_lane
 
     setup_test_environment()
     reset_main_lane()

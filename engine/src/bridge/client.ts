@@ -2,7 +2,7 @@
 // builds templates with Django's own creation code and forks workers.
 import { spawn, type ChildProcess } from "node:child_process";
 import { Socket } from "node:net";
-import { EngineUnavailable } from "../errors.ts";
+import { EngineUnavailable } from "../core/errors.ts";
 import { Channel } from "../protocol/channel.ts";
 import {
   PROTOCOL_VERSION,
@@ -20,6 +20,7 @@ import {
 
 export class BridgeClient {
   readonly channel: Channel<FromBridge, ToBridge>;
+  private teardownSent = false;
   private constructor(
     socket: Socket,
     readonly process: ChildProcess | null,
@@ -76,8 +77,10 @@ export class BridgeClient {
     this.channel.send({ type: "forkWorkers", socketPath, slots });
   }
 
+  /** Asks the bridge to undo Django's test setup, once: a later call (or a closed channel) is a no-op. */
   async teardown(keepdb: boolean): Promise<void> {
-    if (this.channel.closed) return;
+    if (this.channel.closed || this.teardownSent) return;
+    this.teardownSent = true;
     this.channel.send({ type: "teardown", keepdb });
     await this.channel.next("tornDown");
   }

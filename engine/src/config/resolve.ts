@@ -1,9 +1,9 @@
 // Configuration: command line > environment > settings.CONCURRENT_TEST_CONFIG > defaults.
 import os from "node:os";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../core/errors.ts";
 import type { DjangoOptions, RunnerOptions } from "../protocol/messages.ts";
 import { MAX_WORKERS, parseSettingsConfig, type SettingsConfig } from "./settings-config.ts";
-import { parseShard, type ShardSpec } from "../sharding.ts";
+import { parseShard, type ShardSpec } from "./shard.ts";
 
 export type Source = "command line" | "environment" | "settings" | "default";
 
@@ -36,6 +36,8 @@ export interface RunConfig {
   order: "expected" | "discovery";
   /** --rebuild-templates: migrate every template again even when the cache has it. */
   rebuildTemplates: boolean;
+  /** DJANGO_CONCURRENT_TEST_SNAPSHOTS or CONCURRENT_TEST_CONFIG["snapshots"]: template snapshot files. */
+  snapshots: boolean;
   settings: SettingsConfig;
 }
 
@@ -162,6 +164,10 @@ export function resolveConfig(input: ConfigInput): RunConfig {
     fastFlush: env.DJANGO_CONCURRENT_TEST_FAST_FLUSH
       ? !["0", "false", "no", "off"].includes(env.DJANGO_CONCURRENT_TEST_FAST_FLUSH.trim().toLowerCase())
       : (settings.fast_flush ?? true),
+    // Off unless asked for: without --keepdb a run migrates from scratch, as Django's does.
+    snapshots: env.DJANGO_CONCURRENT_TEST_SNAPSHOTS
+      ? isTruthy(env.DJANGO_CONCURRENT_TEST_SNAPSHOTS)
+      : (settings.snapshots ?? false),
     benchmark: cli.benchmark ?? settings.benchmark ?? false,
     junitXml: cli.junitxml ?? settings.junit_xml ?? null,
     html: cli.html ?? settings.html ?? null,

@@ -1,6 +1,6 @@
 // settings.CONCURRENT_TEST_CONFIG, validated by a JSON Schema so a typo is an error, not a no-op.
 import { Ajv, type ErrorObject } from "ajv";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../core/errors.ts";
 
 export interface SettingsConfig {
   enabled?: boolean;
@@ -22,6 +22,8 @@ export interface SettingsConfig {
   postgres_clone_strategy?: "wal_log" | "file_copy";
   /** PostgreSQL: false lets clones commit without waiting for the WAL flush. */
   postgres_synchronous_commit?: boolean;
+  /** Template snapshots in .django-concurrent-test/snapshots/: restored instead of migrating. */
+  snapshots?: boolean;
 }
 
 /** CONCURRENT_TEST_CONFIG["race"]: read by the Python RaceConditionMiddleware and race()
@@ -78,6 +80,7 @@ export const SETTINGS_SCHEMA = {
     race: RACE_SCHEMA,
     postgres_clone_strategy: { enum: ["wal_log", "file_copy"] },
     postgres_synchronous_commit: { type: "boolean" },
+    snapshots: { type: "boolean" },
   },
 } as const;
 

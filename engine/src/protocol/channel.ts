@@ -3,7 +3,8 @@ import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 
 export class Channel<In extends { type: string }, Out extends { type: string }> extends EventEmitter {
-  private buffer = "";
+  /** The parts of a line not yet ended by a newline. */
+  private pending: string[] = [];
   closed = false;
   /** Set when the peer sent a line that is not a JSON message: the channel is closed with it. */
   failure: ProtocolError | null = null;
@@ -21,16 +22,21 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
   }
 
   private onData(chunk: string): void {
-    this.buffer += chunk;
+    // Only the new chunk is searched for a newline: a 50 MB line arrives in hundreds of chunks,
+    // and searching the whole buffer again for each one made reading it quadratic.
+    let start = 0;
     let newline: number;
-    while ((newline = this.buffer.indexOf("\n")) >= 0) {
-      const line = this.buffer.slice(0, newline);
-      this.buffer = this.buffer.slice(newline + 1);
+    while ((newline = chunk.indexOf("\n", start)) >= 0) {
+      this.pending.push(chunk.slice(start, newline));
+      start = newline + 1;
+      const line = this.pending.join("");
+      this.pending = [];
       if (line.trim() === "") continue;
       const message = parseMessage<In>(line);
       if (message === null) return this.abandon(line);
       this.emit("message", message);
     }
+    if (start < chunk.length) this.pending.push(chunk.slice(start));
   }
 
   /** A line the engine cannot read leaves the conversation in an unknown state: waiting for the
@@ -39,7 +45,7 @@ export class Channel<In extends { type: string }, Out extends { type: string }> 
     this.failure = new ProtocolError(
       `the Python process sent a line that is not a JSON message, so the run cannot go on: ${excerpt(line)}`,
     );
-    this.buffer = "";
+    this.pending = [];
     this.emit("garbage", line);
     this.socket.destroy();
   }

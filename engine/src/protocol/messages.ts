@@ -3,7 +3,7 @@
 // as types and python/django_concurrent_test/protocol.py speaks it. Both sides are tested
 // against protocol/examples.jsonl.
 
-import type { PytestOutcome, PytestPayload, StopWork } from "../pytest/messages.ts";
+import type { PytestPayload, StopWork } from "./pytest-messages.ts";
 
 export const PROTOCOL_VERSION = 3;
 
@@ -333,3 +333,9 @@ export type FromWorker =
   | TestStart
   | TestStop
   | OutcomeEvent;
+
+/** pytest --concurrent, engine -> bridge: an item's outcome (the worker's, or one made for a lost test). */
+export interface PytestOutcome {
+  type: "pytestOutcome";
+  event: OutcomeEvent;
+}

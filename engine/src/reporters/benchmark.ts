@@ -5,7 +5,7 @@
 //   [CONCURRENT] Worker utilization: 87%
 //   [CONCURRENT] Database operations: 156 clones, 0 errors
 // followed by where the time went and the slowest classes.
-import type { Reporter, ReportContext } from "./index.ts";
+import type { Reporter, ReportContext } from "./reporter.ts";
 import { buildRunData, busySeconds, type RunData } from "./report-data.ts";
 import { loadSequentialBaseline, selectionKey, type SequentialBaseline } from "./sequential-baseline.ts";
 

@@ -1,7 +1,7 @@
 // Console output in the format of Django's text test runner (unittest's TextTestRunner):
 // dots at verbosity 1, "description ... ok" lines at 2, then errors, failures and the summary.
 import type { Outcome, OutcomeEvent } from "../protocol/messages.ts";
-import type { RunResults } from "../results.ts";
+import type { RunResults } from "../results/run-results.ts";
 
 const SEPARATOR1 = "=".repeat(70);
 const SEPARATOR2 = "-".repeat(70);

@@ -1,7 +1,45 @@
 // The run's event log: every phase and worker event as JSON lines, for tooling and tests
-// (DJANGO_CONCURRENT_TEST_EVENT_LOG=path). Machine-readable; no formatting decisions here.
+// (DJANGO_CONCURRENT_TEST_EVENT_LOG=path; tests/helpers.py reads it). Machine-readable; no
+// formatting decisions here. Each line is one of the events below, with `t` (ms) in front.
 import { createWriteStream, type WriteStream } from "node:fs";
-import type { RunResults } from "../results.ts";
+import type { SlotDatabases } from "../databases/clones.ts";
+import type { SweepAction } from "../databases/sweep.ts";
+import type { TemplateReport } from "../databases/templates.ts";
+import type { Outcome, OutcomeEvent, TestStop } from "../protocol/messages.ts";
+import type { Phase, RunResults } from "../results/run-results.ts";
+import type { WorkItem } from "../scheduling/queue.ts";
+import type { Incident, RetryResult } from "../workers/incidents.ts";
+
+/** What the results report as the tests run. */
+export type ResultEvent =
+  | (OutcomeEvent & { slot: number })
+  | (TestStop & { slot: number })
+  | { type: "phase"; phase: Phase; edge: "start" | "end"; at: number }
+  | { type: "workerReady"; slot: number; pid: number }
+  | { type: "workerAttached"; slot: number }
+  | { type: "classStart"; classIndex: number; label: string; slot: number }
+  | { type: "classDone"; classIndex: number; label: string; slot: number; interrupted: string | null };
+
+/** The stages of the run, as each ends. */
+export type StageEvent =
+  | { type: "discovered"; classes: number; databases: string[] }
+  | {
+      type: "plan";
+      order: "discovery" | "expected";
+      items: { label: string; part: WorkItem["part"] | null; expected: number }[];
+    }
+  | { type: "templates"; templates: TemplateReport[] }
+  | { type: "dropped"; when: "setup" | "teardown"; databases: SweepAction[] }
+  | { type: "clones"; slots: SlotDatabases[] }
+  | { type: "summary"; testsRun: number; counts: Record<Outcome, number>; workers: number };
+
+/** What the worker pool tells of lost workers and their retries. */
+export type WorkerEvent =
+  | ({ type: "workerLost" } & Omit<Incident, "stacks">)
+  | { type: "retryDone"; label: string; slot: number; result: RetryResult }
+  | { type: "keyboardInterrupt"; test: string; slot: number };
+
+export type LogEvent = ResultEvent | StageEvent | WorkerEvent;
 
 export class EventLog {
   private readonly stream: WriteStream;
@@ -26,7 +64,7 @@ export class EventLog {
     );
   }
 
-  write(event: Record<string, unknown>): void {
+  write(event: LogEvent): void {
     this.stream.write(JSON.stringify({ t: Math.round(performance.now()), ...event }) + "\n");
   }
 

@@ -2,9 +2,9 @@
 // Content-Security-Policy that allows no request at all), readable offline and attachable to a
 // CI run. The data block is the run's ReportData, which merge-reports reads back from shards.
 import path from "node:path";
-import type { Reporter, ReportContext } from "./index.ts";
+import type { Reporter, ReportContext } from "./reporter.ts";
 import { REPORT_CSS, REPORT_JS } from "./html-client.ts";
-import { writeReportFile } from "./junit.ts";
+import { writeReportFile } from "./files.ts";
 import { buildReportData, REPORT_DATA_VERSION, type ReportData } from "./report-data.ts";
 
 const DATA_ID = "dct-report-data";

@@ -1,28 +1,10 @@
-// The reporters a run writes besides the console: each sees the finished results once the run
-// (teardown included) is over, so its numbers cover the whole run.
+// The registry of the reporters a run writes besides the console (JUnit, HTML, benchmark), each
+// guarded so that a report that cannot be written never hides the run's own outcome.
 import type { RunConfig } from "../config/resolve.ts";
-import type { BridgeHello } from "../protocol/messages.ts";
-import type { RunResults } from "../results.ts";
 import { BenchmarkReporter } from "./benchmark.ts";
 import { HtmlReporter } from "./html.ts";
 import { JunitReporter } from "./junit.ts";
-
-export interface ReportContext {
-  results: RunResults;
-  config: RunConfig;
-  hello: BridgeHello;
-  /** Workers the run used (min of the configured count and the number of classes). */
-  workers: number;
-  /** Clone operations made and failed. */
-  cloneStats: { clones: number; errors: number };
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-export interface Reporter {
-  /** Called once, after teardown; may write files or print. */
-  finish(ctx: ReportContext): void | Promise<void>;
-}
+import type { Reporter, ReportContext } from "./reporter.ts";
 
 /** A report that could not be written says so in one line; it never hides the run's own outcome. */
 class Guarded implements Reporter {

@@ -2,11 +2,11 @@
 // shaped the way unittest-xml-reporting writes Django suites, so CI tools show it as they would
 // a Django run: one <testsuite> per TestCase class, one <testcase> per test (and per failing
 // subtest), tracebacks in full, --buffer output inside the test it came from.
-import { mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { create } from "xmlbuilder2";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces.js";
-import type { Reporter, ReportContext } from "./index.ts";
+import { writeReportFile } from "./files.ts";
+import type { Reporter, ReportContext } from "./reporter.ts";
 import {
   buildRunData,
   busySeconds,
@@ -224,24 +224,6 @@ export function junitXml(run: RunData): string {
   const suites = [...byLabel.values()].map((parts, i) => addSuite(root, run, parts, i));
   root.att(suiteTotals(suites));
   return doc.end({ prettyPrint: true }) + "\n";
-}
-
-/**
- * Creates the report's missing parent directories one by one (Node's recursive mkdir never
- * returns for some impossible paths, e.g. under /proc), then writes the report.
- */
-export async function writeReportFile(file: string, text: string): Promise<void> {
-  const missing: string[] = [];
-  for (let dir = path.dirname(path.resolve(file)); !(await stat(dir).catch(() => undefined)); dir = path.dirname(dir)) {
-    missing.unshift(dir);
-    if (path.dirname(dir) === dir) break;
-  }
-  for (const dir of missing) {
-    await mkdir(dir).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "EEXIST") throw error;
-    });
-  }
-  await writeFile(file, text);
 }
 
 export class JunitReporter implements Reporter {

@@ -1,13 +1,14 @@
 // Progress while the tests run. On a terminal: one live line at the bottom (done/total, failures
 // so far, elapsed, ETA; each worker's current class at -v 2), redrawn in place, with the
 // console's own output scrolling above it. Elsewhere (CI logs, pipes): a plain line every
-// 30 seconds. Never both, and nothing at -v 0.
+// 30 seconds. Never both, and nothing at -v 0. The time left is shown only once there is a real
+// estimate (see `remaining`): a first run without stored timings starts without one.
 //
 // The console writes through `write` here. At -v 1 its dots have no newline until the end, so
 // on a terminal they are held and shown at the start of the live line, then written out whole
 // when the line goes away: the finished output is exactly Django's.
 import type { OutcomeEvent } from "../protocol/messages.ts";
-import type { RunResults } from "../results.ts";
+import type { RunResults } from "../results/run-results.ts";
 
 export type ProgressMode = "live" | "plain" | "off";
 
@@ -23,6 +24,8 @@ export interface ProgressSource {
   current(): { slot: number; label: string | null }[];
   /** Seconds until the end, if it can tell. */
   estimateRemaining(): number | undefined;
+  /** Whether stored timings cover every class of the run: then that estimate holds from the start. */
+  timed?: boolean;
 }
 
 export interface ProgressOptions {
@@ -40,6 +43,9 @@ export interface ProgressOptions {
 
 const CLEAR_LINE = "\r\x1b[2K";
 const DRAW_EVERY_MS = 100;
+/** Without stored timings: the share of the tests left at the start that must finish before the
+ * time left is extrapolated from them. */
+const EXTRAPOLATE_AFTER = 0.1;
 
 export function chooseMode(verbosity: number, mode: ProgressMode | "auto", terminal?: Terminal): ProgressMode {
   if (verbosity < 1 || mode === "off") return "off";
@@ -61,6 +67,8 @@ export class ProgressReporter {
   private readonly finishedTests = new Set<string>();
   private source?: ProgressSource;
   private startedAt = 0;
+  /** Tests finished before start() (early, database-free classes): not part of the rate. */
+  private doneAtStart = 0;
   private timer?: NodeJS.Timeout;
   /** Console text after its last newline (the -v 1 dots), held while the live line shows. */
   private partial = "";
@@ -106,6 +114,7 @@ export class ProgressReporter {
     if (this.mode === "off") return;
     this.source = source;
     this.startedAt = this.now();
+    this.doneAtStart = this.finishedTests.size;
     const every = this.mode === "live" ? 1000 : (this.opts.intervalSeconds ?? 30) * 1000;
     this.timer = setInterval(() => (this.mode === "live" ? this.draw() : this.plainLine()), every);
     this.timer.unref();
@@ -135,13 +144,26 @@ export class ProgressReporter {
     remaining: number | undefined;
   } {
     const total = this.source?.total ?? 0;
-    return {
-      done: Math.min(this.finishedTests.size, total || Infinity),
-      total,
-      failed: this.opts.results.failedCount,
-      elapsed: (this.now() - this.startedAt) / 1000,
-      remaining: this.source?.estimateRemaining(),
-    };
+    const done = Math.min(this.finishedTests.size, total || Infinity);
+    const elapsed = (this.now() - this.startedAt) / 1000;
+    return { done, total, failed: this.opts.results.failedCount, elapsed, remaining: this.remaining(done, elapsed) };
+  }
+
+  /**
+   * Seconds left, only when there is a real estimate: the source's when stored timings cover the
+   * run; else, once a tenth of the tests left at the start have finished, what their pace says
+   * (or the source's, if longer). Never under a second while tests remain: no "0:00 left".
+   */
+  private remaining(done: number, elapsed: number): number | undefined {
+    const source = this.source;
+    if (!source || done >= source.total) return undefined;
+    const estimate = source.estimateRemaining();
+    let seconds = source.timed ? estimate : undefined;
+    const finished = done - this.doneAtStart;
+    if (!source.timed && finished > 0 && finished >= (source.total - this.doneAtStart) * EXTRAPOLATE_AFTER) {
+      seconds = Math.max(estimate ?? 0, (elapsed * (source.total - done)) / finished);
+    }
+    return seconds === undefined ? undefined : Math.max(1, seconds);
   }
 
   /** The live line (without the held dots), cut to `width`. */

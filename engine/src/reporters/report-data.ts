@@ -4,8 +4,8 @@
 import os from "node:os";
 import path from "node:path";
 import type { Outcome } from "../protocol/messages.ts";
-import type { ClassRecord, Phase, RunResults, TestRecord } from "../results.ts";
-import type { ReportContext } from "./index.ts";
+import type { ClassRecord, Phase, RunResults, TestRecord } from "../results/run-results.ts";
+import type { ReportContext } from "./reporter.ts";
 
 export const REPORT_DATA_VERSION = 1;
 

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DatabaseSettings } from "../protocol/messages.ts";
-import type { RunResults } from "../results.ts";
+import type { RunResults } from "../results/run-results.ts";
 
 export const BASELINE_FILE = path.join(".django-concurrent-test", "sequential.json");
 

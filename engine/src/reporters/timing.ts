@@ -1,5 +1,5 @@
 // --timing: where the run's time went, in the shape of Django's TimeKeeper output.
-import type { RunResults } from "../results.ts";
+import type { RunResults } from "../results/run-results.ts";
 
 /** `includeTotal`: Django's test command prints the total itself under manage.py. */
 export function printTiming(results: RunResults, write: (text: string) => void, includeTotal: boolean): void {

@@ -2,7 +2,7 @@
 // database is created, connected to or dropped. A refusal is a SecurityException (exit 2, one
 // line and a hint) and never falls back to a sequential run.
 import type { RunConfig } from "../config/resolve.ts";
-import { SecurityException } from "../errors.ts";
+import { SecurityException } from "../core/errors.ts";
 import type { ProjectSettings } from "../protocol/messages.ts";
 import { checkHosts } from "./hosts.ts";
 import { assertSafeName, controlCharacterReason, SAFE_NAME_HINT, shown } from "./identifiers.ts";

@@ -2,7 +2,7 @@
 // unix socket unless CONCURRENT_TEST_CONFIG["allowed_hosts"] lists it; a refused host is never
 // connected to (neither the engine nor Django gets that far).
 import net from "node:net";
-import { SecurityException } from "../errors.ts";
+import { SecurityException } from "../core/errors.ts";
 import { shown } from "./identifiers.ts";
 import type { DatabaseSettings, ProjectSettings } from "../protocol/messages.ts";
 

@@ -3,7 +3,7 @@
 // never repaired: quotes, semicolons, backticks, NUL, control characters, non-ASCII look-alikes
 // and names the server would truncate or reject for length.
 import path from "node:path";
-import { SecurityException } from "../errors.ts";
+import { SecurityException } from "../core/errors.ts";
 
 /** Longest database name per server: PostgreSQL silently truncates past NAMEDATALEN - 1 bytes. */
 export const NAME_LIMITS: Readonly<Record<string, { max: number; unit: "bytes" | "characters"; label: string }>> = {

@@ -1,7 +1,7 @@
 // Which database names the engine may create or drop. Built-in production patterns can be
 // added to but never removed; a name must look like a test database to be touched at all.
 import path from "node:path";
-import { ConfigError, SecurityException } from "../errors.ts";
+import { ConfigError, SecurityException } from "../core/errors.ts";
 import { assertSafeName, judgedAsFile, shown } from "./identifiers.ts";
 
 export const PRODUCTION_PATTERNS: readonly string[] = [
@@ -81,7 +81,8 @@ export const TEST_NAME_HINT =
 
 /**
  * Throws unless the engine may create or drop a database of this name: safe characters and
- * length, no production pattern, a test pattern. db/ modules call it before every statement.
+ * length, no production pattern, a test pattern. The backends (databases/) call it before every
+ * statement.
  */
 export function assertTestDatabaseName(name: string, vendor: string, policy: NamePolicy): void {
   assertSafeName(name, vendor, "refusing to create or drop it");

@@ -2,8 +2,7 @@
 // and TEST TEMPLATE, the test database name (TEST NAME or Django's "test_" + NAME) and each
 // worker's clone of the template made from it.
 import path from "node:path";
-import { HASH_LENGTH, serverCloneName, serverTemplateName } from "../cache/naming.ts";
-import { sqliteCloneName } from "../db/sqlite.ts";
+import { HASH_LENGTH, serverCloneName, serverTemplateName, sqliteCloneName } from "../databases/naming.ts";
 import type { ProjectSettings } from "../protocol/messages.ts";
 import { NAME_LIMITS } from "./identifiers.ts";
 

@@ -32,16 +32,16 @@ export function readFrom(file: string, offset = 0): string {
 }
 
 /**
- * Asks a live worker for its stacks (SIGUSR1) and waits briefly for faulthandler to write them.
+ * Asks a live worker for its stacks (`signal` sends it SIGUSR1) and waits briefly for faulthandler to write them.
  * A frozen process (stopped, or stuck in the kernel) writes nothing: then null.
  */
-export async function requestStacks(pid: number, file: string, waitMs = 500): Promise<string | null> {
+export async function requestStacks(
+  signal: (signal: NodeJS.Signals) => boolean,
+  file: string,
+  waitMs = 500,
+): Promise<string | null> {
   const before = sizeOf(file);
-  try {
-    process.kill(pid, "SIGUSR1");
-  } catch {
-    return null;
-  }
+  if (!signal("SIGUSR1")) return null;
   const deadline = Date.now() + waitMs;
   let last = before;
   while (Date.now() < deadline) {

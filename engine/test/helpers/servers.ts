@@ -1,8 +1,8 @@
-// Real database servers for the db/ tests. An unreachable server skips its tests with a loud
+// Real database servers for the database backend tests. An unreachable server skips its tests with a loud
 // message, except under CI=true, where it fails them.
 import os from "node:os";
 import { spawnSync } from "node:child_process";
-import type { Owner } from "../../src/cache/records.ts";
+import type { Owner } from "../../src/databases/records.ts";
 import type { DatabaseSettings } from "../../src/protocol/messages.ts";
 
 export const SUFFIX = process.env.EXAMPLE_DB_SUFFIX ?? "";
