@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from helpers import OPT_IN, PYTHON, REPO, _env
+from helpers import BOOKSTORE, OPT_IN, PYTHON, REPO, _env
 
 pytestmark = pytest.mark.integration
 PRINTING = REPO / "tests" / "projects" / "printing"
@@ -153,3 +153,30 @@ def test_a_pytest_test_writing_megabytes_is_reported_whole() -> None:
     assert "AssertionError: BULK-FAILED" in output
     captured = output[output.index("Captured stdout call") :]
     assert captured.count("x" * 1023) >= BULK_BYTES // 1024 and "BULK-END-stdout" in captured
+
+
+def test_a_runner_killed_with_sigkill_does_not_end_in_ok():
+    """The engine outlives a runner killed with SIGKILL: it stops the workers, drops the clones
+    and says the run was cut short, never OK."""
+    proc = subprocess.Popen(
+        [PYTHON, "manage.py", "test", "--workers", "2"],
+        cwd=BOOKSTORE,
+        env=_env("sqlite", OPT_IN),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    seen = ""
+    while "Cloning test database" not in seen:
+        line = proc.stdout.readline()
+        assert line, seen
+        seen += line
+    proc.stdout.read(3)  # three tests have finished
+    proc.kill()
+    proc.wait(timeout=30)
+    rest = proc.stdout.read()  # until the engine, the pipe's last writer, is gone
+    summary = rest.splitlines()
+    assert "the Python process driving the run went away; stopping." in rest
+    assert "OK" not in summary and not any(line.startswith("OK (") for line in summary)
+    assert any(line.startswith("FAILED (interrupted") for line in summary), rest[-2000:]

@@ -23,7 +23,7 @@ import type { ReportContext } from "../reporters/reporter.ts";
 import { printTiming } from "../reporters/timing.ts";
 import { RunResults } from "../results/run-results.ts";
 import type { NamePolicy } from "../safety/names.ts";
-import { planWork, RecordIndexes, WorkQueue, type WorkItem } from "../scheduling/queue.ts";
+import { keepsDjangosOrder, planWork, RecordIndexes, WorkQueue, type WorkItem } from "../scheduling/queue.ts";
 import { selectShard } from "../scheduling/sharding.ts";
 import { loadTimings, saveTimings, TIMINGS_DIR, type Timings } from "../scheduling/timings.ts";
 import { formatIncidents } from "../workers/incidents.ts";
@@ -169,11 +169,13 @@ export class ConcurrentRun {
       discovered.classes = await selectShard(discovered.classes, config.shard, hello.cwd, results, write);
     }
     this.eventLog?.write({ type: "discovered", classes: discovered.classes.length, databases: discovered.databases });
-    // Longest expected first from stored timings, unless an order was asked for.
+    // Longest expected first from stored timings, unless an order was asked for or the
+    // databases' counters need Django's order.
     const timings = await loadTimings(hello.cwd, discovered.classes);
     const indexes = new RecordIndexes(results.classList);
     const askedOrder = config.order === "discovery" || config.django.reverse || config.django.shuffle !== false;
-    const order = askedOrder ? "discovery" : "expected";
+    const vendorOf = (alias: string): string | undefined => hello.settings.databases[alias]?.vendor;
+    const order = askedOrder || keepsDjangosOrder(discovered.databases, vendorOf) ? "discovery" : "expected";
     const items = planWork(discovered.classes, timings, { workers: config.workers, order }, indexes);
     this.workers = Math.min(config.workers, items.length);
     const queue = new WorkQueue(items, indexes);
@@ -321,9 +323,10 @@ export class ConcurrentRun {
   /** After the tests: the console's summary, lost workers, what an interrupt cut short. */
   private summarize(pool: WorkerPool): void {
     const { results, input, config } = this;
-    this.console?.finish(results.testSeconds);
+    const bridgeGone = this.bridge.channel.closed;
+    this.console?.finish(results.testSeconds, this.interrupts.signal !== undefined || bridgeGone);
     input.stderr(formatIncidents(pool.incidents));
-    if (this.interrupts.signal) {
+    if (this.interrupts.signal || bridgeGone) {
       const { running: cut, notStarted } = pool.cutShort;
       input.stderr(
         `Interrupted: ${cut} class${cut === 1 ? " was" : "es were"} cut short (their running tests have no result); ${notStarted} not started.\n`,
@@ -340,7 +343,7 @@ export class ConcurrentRun {
       workers: this.workers,
     });
     if (this.interrupts.signal) this.testsExitCode = this.interrupts.exitCode;
-    else if (this.bridge.channel.closed) this.testsExitCode = EXIT.testsFailed;
+    else if (bridgeGone) this.testsExitCode = EXIT.testsFailed;
     else this.testsExitCode = results.wasSuccessful ? EXIT.ok : EXIT.testsFailed;
   }
 

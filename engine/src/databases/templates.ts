@@ -287,23 +287,31 @@ async function prepare(p: Planned, options: TemplateOptions): Promise<TemplateSt
     p.backend.createDatabase(p.name, record(p.group.hash, { complete: false, kept: false, owner: currentOwner() }));
   await create();
   p.created = true;
+  if (await restoredFromSnapshot(p, options, create)) return { name: p.name, action: "reuse" };
+  p.action = "built";
+  return { name: p.name, action: "build" };
+}
+
+/** Snapshots on: the new, empty template filled from its snapshot and recorded complete. */
+async function restoredFromSnapshot(
+  p: Planned,
+  options: TemplateOptions,
+  create: () => Promise<void>,
+): Promise<boolean> {
   const context = options.rebuild ? null : snapshotContext(options);
   const restored = context ? await restoreFromSnapshot(snapshotTarget(p), context) : "absent";
-  if (restored === "restored") {
-    const owner = options.keepdb ? null : currentOwner();
-    await p.backend.writeRecord(p.name, record(p.group.hash, { complete: true, kept: options.keepdb, owner }));
-    p.completed = true;
-    p.action = "reused";
-    p.snapshot = "restored";
-    return { name: p.name, action: "reuse" };
-  }
   if (restored === "failed") {
     // Nothing half-restored is ever migrated into: a new empty database.
     await p.backend.dropDatabase(p.name);
     await create();
   }
-  p.action = "built";
-  return { name: p.name, action: "build" };
+  if (restored !== "restored") return false;
+  const owner = options.keepdb ? null : currentOwner();
+  await p.backend.writeRecord(p.name, record(p.group.hash, { complete: true, kept: options.keepdb, owner }));
+  p.completed = true;
+  p.action = "reused";
+  p.snapshot = "restored";
+  return true;
 }
 
 function snapshotContext(options: TemplateOptions): SnapshotContext | null {

@@ -67,7 +67,9 @@ export class ConsoleReporter {
   }
 
   /** Everything unittest prints after the last test: problem sections and the summary. */
-  finish(seconds: number): void {
+  /** `stopped`: the run was cut short (a signal, or the runner's process gone), so it cannot
+   * say OK whatever the tests that ran did. */
+  finish(seconds: number, stopped = false): void {
     const { verbosity, write } = this.opts;
     const r = this.results;
     if (verbosity >= 1) write("\n");
@@ -92,7 +94,12 @@ export class ConsoleReporter {
     write(`Ran ${run} test${run !== 1 ? "s" : ""} in ${seconds.toFixed(3)}s\n\n`);
     const infos: string[] = [];
     let head: string;
-    if (!r.wasSuccessful) {
+    if (stopped) {
+      head = "FAILED";
+      infos.push("interrupted");
+      if (r.counts.failure) infos.push(`failures=${r.counts.failure}`);
+      if (r.counts.error) infos.push(`errors=${r.counts.error}`);
+    } else if (!r.wasSuccessful) {
       head = "FAILED";
       if (r.counts.failure) infos.push(`failures=${r.counts.failure}`);
       if (r.counts.error) infos.push(`errors=${r.counts.error}`);

@@ -107,6 +107,19 @@ export function partsFor(item: WorkItem, total: number, workers: number): number
   return Math.min(item.info.tests.length, Math.ceil(item.expected / limit));
 }
 
+/**
+ * Whether the run keeps Django's order: on MySQL/MariaDB, AUTO_INCREMENT counters survive a
+ * rollback and are not put back between classes (an ALTER TABLE per table costs more than the
+ * order saves; PostgreSQL's sequences are put back by the workers instead). In Django's order a
+ * class sees only what classes before it in that order left, as on a Django --parallel worker.
+ */
+export function keepsDjangosOrder(
+  aliases: readonly string[],
+  vendorOf: (alias: string) => string | undefined,
+): boolean {
+  return aliases.some((alias) => vendorOf(alias) === "mysql");
+}
+
 const longestFirst = (a: WorkItem, b: WorkItem): number =>
   b.expected - a.expected || a.info.index - b.info.index || (a.part?.number ?? 0) - (b.part?.number ?? 0);
 
