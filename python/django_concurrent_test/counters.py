@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # Django's INSERT statements, quoted table first ("app_model").
@@ -88,7 +90,7 @@ class Counters:
         self.sequences: dict[str, list[tuple[int, int, int | None, str]]] = {}
 
     def snapshot(self) -> None:
-        with self.connection.cursor() as cursor:
+        with _as_found(self.connection), self.connection.cursor() as cursor:
             cursor.execute(_PG_SEQUENCES)
             for oid, start, last, table, column in cursor.fetchall():
                 self.sequences.setdefault(table, []).append((oid, start, last, column))
@@ -100,7 +102,7 @@ class Counters:
         _inserted[self.name] = set()
         resets = [self._pg_setval(t, *s) for t in tables for s in self.sequences.get(t, [])]
         if resets:
-            with self.connection.cursor() as cursor:
+            with _as_found(self.connection), self.connection.cursor() as cursor:
                 try:
                     # Not worth a disk flush of its own: a test database does not outlive a crash.
                     cursor.execute("BEGIN")
@@ -120,6 +122,19 @@ class Counters:
         if last is None:  # never used: the next value is the start again, unless rows remain
             return f"setval({sequence}, COALESCE({highest}, {int(start)}), {highest} IS NOT NULL)"
         return f"setval({sequence}, GREATEST({int(last)}, COALESCE({highest}, 0)), true)"
+
+
+@contextmanager
+def _as_found(connection: Any) -> Iterator[None]:
+    """Leaves the connection as it was: a class must not find it open when Django's runner would
+    not have opened it (Django's own tests copy the connection shallowly and close the copy,
+    which closes a shared open connection under the original)."""
+    was_closed = connection.connection is None
+    try:
+        yield
+    finally:
+        if was_closed:
+            connection.close()
 
 
 class CounterReset:
