@@ -7,7 +7,7 @@ import { addProjectOptions, projectEnv, type ProjectFlags } from "./project-opti
 import type { Command } from "commander";
 import { BridgeClient } from "../bridge/client.ts";
 import { parseServerName, serverTemplateName } from "../databases/naming.ts";
-import { findFamilies, sweepFamily, type SweepAction } from "../databases/sweep.ts";
+import { BUSY, findFamilies, sweepFamily, type SweepAction } from "../databases/sweep.ts";
 import { parseSettingsConfig } from "../config/settings-config.ts";
 import type { DatabaseBackend } from "../databases/backend.ts";
 import { BackendRegistry, CLONEABLE_VENDORS } from "../databases/index.ts";
@@ -88,10 +88,15 @@ async function sweepServer(
   const actions: SweepAction[] = [];
   for (const [template, base] of families) {
     const all = options.all && bases.has(base);
-    actions.push(...(await sweepFamily(backend, template, { all, dryRun: options.dryRun, reportKept: true })));
+    // A run killed a moment ago may still hold the family's lock until the server notices.
+    const sweep = { all, dryRun: options.dryRun, reportKept: true, waitMs: BUSY_LOCK_WAIT_MS };
+    actions.push(...(await sweepFamily(backend, template, sweep)));
   }
   return actions;
 }
+
+/** How long cleanup waits for a family's lock before leaving it to the run that holds it. */
+const BUSY_LOCK_WAIT_MS = 5_000;
 
 /** One line per database; returns how many drops failed. */
 function reportActions(actions: SweepAction[], options: CleanupOptions): number {
@@ -104,7 +109,7 @@ function reportActions(actions: SweepAction[], options: CleanupOptions): number 
       options.write(`dropped ${action.name}: ${action.reason}\n`);
     } else if (options.dryRun && action.drop) {
       options.write(`would drop ${action.name}: ${action.reason}\n`);
-    } else if (options.verbosity >= 2 || options.dryRun) {
+    } else if (options.verbosity >= 2 || options.dryRun || action.reason === BUSY) {
       options.write(`left ${action.name}: ${action.reason}\n`);
     }
   }

@@ -25,6 +25,9 @@ export interface SweepOptions {
   waitMs?: number;
 }
 
+/** Why a family was left alone: its lock is held. */
+export const BUSY = "a run is building or cloning it now";
+
 interface Family {
   template: string;
   base: string;
@@ -92,7 +95,7 @@ export async function sweepFamily(
       ? [
           {
             name: template,
-            reason: "a run is building or cloning it now",
+            reason: BUSY,
             drop: false,
             dropped: false,
           },
