@@ -169,6 +169,10 @@ def cleanup(backend: str, tests: Path, suffix: str) -> None:
             rounds.drop_database(backend, name)
 
 
+def _int(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
@@ -176,7 +180,8 @@ def main(argv: list[str]) -> int:
         "--apps", choices=["quick", "full"], default=os.environ.get("BENCH_DJANGO_SUITE")
     )
     p.add_argument("--backends", default=os.environ.get("BENCH_BACKENDS") or "sqlite,postgres")
-    p.add_argument("--repeats", type=int)
+    rounds_env = os.environ.get("BENCH_DJANGO_SUITE_REPEATS")
+    p.add_argument("--repeats", type=int, default=_int(rounds_env))
     args = p.parse_args(argv)
     quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
     apps = (

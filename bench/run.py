@@ -13,6 +13,7 @@ docs). `make bench QUICK=1`: one backend, one size, N = 2, one round.
     .venv/bin/python bench/run.py [--quick] [--backends postgres,sqlite] [--sizes 600]
         [--workers 2,4] [--repeats 3] [--growth-sizes 150,2400] [--only ours,django-par]
         [--sections yes|no|auto|django_suite,io_scaling] [--django-suite quick|full]
+        [--django-suite-repeats 1]
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         choices=["quick", "full"],
         help="the apps of Django's own suite its section runs: the quick subset or those of "
         "`make test-django-suite` (default: full; quick in quick mode)",
+    )
+    p.add_argument(
+        "--django-suite-repeats",
+        type=int,
+        help="rounds of Django's own suite (default: --repeats; each full round takes minutes)",
     )
     p.add_argument(
         "--docs",
@@ -216,6 +222,7 @@ def main(argv: list[str]) -> int:
     if chosen:
         size = 600 if 600 in workload_paths else sizes[0]
         os.environ["BENCH_DJANGO_SUITE"] = args.django_suite or ("quick" if args.quick else "full")
+        os.environ["BENCH_DJANGO_SUITE_REPEATS"] = str(args.django_suite_repeats or repeats)
         found = sections.run_sections(
             chosen,
             quick=args.quick,

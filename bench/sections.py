@@ -10,7 +10,7 @@ section can also be run on its own (``.venv/bin/python bench/<name>.py``):
   a generated workload project of ``BENCH_WORKLOAD_SIZE`` tests it may use, see workload.py),
   ``EXAMPLE_DB_SUFFIX`` (append it to every server database it creates), ``BENCH_ARTIFACTS``
   (a folder for its runs' output), ``BENCH_DJANGO_SUITE`` (``quick`` or ``full``: the apps of
-  Django's own suite to run);
+  Django's own suite to run), ``BENCH_DJANGO_SUITE_REPEATS`` (its rounds);
 - exit status 0; anything else is reported as a failed section, and the benchmark goes on.
 """
 
