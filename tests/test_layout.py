@@ -7,9 +7,8 @@ from __future__ import annotations
 import ast
 import json
 import subprocess
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 from helpers import PYTHON, REPO
 

@@ -88,11 +88,12 @@ def test_hard_coded_pk_passes_after_classes_that_advanced_the_counters(backend, 
     assert server_databases(backend) == before
 
 
-@pytest.mark.parametrize("backend", SERVERS, indirect=True)
+@pytest.mark.parametrize("backend", ALL_BACKENDS, indirect=True)
 def test_hard_coded_pk_passes_as_under_django_whatever_our_order(backend, tmp_path: Path):
     """Django runs the hard-coded class first; ours would run the inserting class before it on
     the same worker. Both runners give every test the same outcome, twice (the second run plans
-    from the timings the first stored)."""
+    from the timings the first stored). The inserting class also leaves a connection flag on that
+    the hard-coded class must find off."""
     label = "effects.test_order"
     django = run_django(PROJECT, label, db=backend)
     assert django.returncode == 0, django.output[-3000:]
@@ -105,3 +106,21 @@ def test_hard_coded_pk_passes_as_under_django_whatever_our_order(backend, tmp_pa
         assert ours.returncode == 0, ours.output[-3000:]
         assert ours.outcomes == django.outcomes
     assert server_databases(backend) == before
+
+
+def test_receivers_a_migration_connects_hold_in_workers():
+    """Workers start before the databases; a receiver the migrations connect exists only in the
+    process that migrated. Those early workers hand their slots to fresh forks that have it."""
+    label = "effects.test_receivers"
+    django = run_django(PROJECT, label)
+    assert django.returncode == 0, django.output[-3000:]
+    ours = run_concurrent(PROJECT, label, "--workers", "2", "--rebuild-templates")
+    assert ours.returncode == 0, ours.output[-3000:]
+    assert ours.outcomes == django.outcomes
+    assert set(ours.outcomes) == {
+        f"{label}.EarlyTests.test_runs_while_the_databases_are_made",
+        f"{label}.ReceiverTests.test_the_migrations_receiver_answers",
+        f"{label}.OtherReceiverTests.test_the_migrations_receiver_answers_here_too",
+    }
+    [fresh] = ours.of("freshWorkers")
+    assert fresh["receivers"] == ["effects.receivers.answer"]

@@ -84,6 +84,47 @@ test(
   },
 );
 
+test(
+  "when the databases' setup changed the process workers fork from, the early workers finish their class and fresh ones take their slots",
+  LIMIT,
+  async () => {
+    const classes = [
+      fakeClass(0, "shop.tests.Pure", ["test_slug"], FREE),
+      fakeClass(1, "shop.tests.Slow", ["test_a", "test_b"], FREE),
+      fakeClass(2, "shop.tests.Orders", ["test_total", "test_tax"]),
+      fakeClass(3, "shop.tests.Refunds", ["test_refund"]),
+    ];
+    // The early class on one worker is still running when the clones exist.
+    const run = fakePool(
+      classes,
+      { test: (id) => ({ outcome: "success", ms: id.endsWith("test_b") ? 150 : 1 }) },
+      { slots: [1, 2] },
+    );
+    await run.pool.start();
+    await until(() => run.results.counts.success >= 2, "the early classes to be under way");
+    run.pool.attachDatabases(clonesFor([1, 2]), {}, { freshWorkers: true });
+    await run.pool.run();
+    await run.pool.stop(500);
+
+    for (const slot of [1, 2]) {
+      const [early, fresh, ...more] = run.launcher.slot(slot);
+      assert.equal(more.length, 0, `slot ${slot}: one fresh worker`);
+      assert.ok(early!.stoppedAsked, `slot ${slot}: the early worker was asked to exit`);
+      assert.equal(early!.attaches.length, 0, `slot ${slot}: the early worker never got the clones`);
+      assert.ok(
+        early!.runs.every((r) => r.label.endsWith("Pure") || r.label.endsWith("Slow")),
+        "early workers ran only database-free classes",
+      );
+      assert.deepEqual(fresh!.configure?.clones, { default: { name: `test_shop_${slot}` } });
+    }
+    const ran = run.launcher.workers.flatMap((w) => w.runs.map((r) => r.label)).sort();
+    assert.deepEqual(ran, classes.map((c) => c.label).sort(), "each class ran once");
+    for (const c of classes) for (const t of c.tests) assert.equal(seen(run.results, t.id), "success", t.id);
+    assert.deepEqual(run.pool.incidents, [], "a retired worker is no lost worker");
+    assert.deepEqual(run.launcher.protocolErrors, []);
+  },
+);
+
 test("a worker that says hello after the clones exist is configured with them and never attached", LIMIT, async () => {
   const run = fakePool([fakeClass(0, "shop.tests.Orders", ["test_total"])]);
   await run.pool.start();

@@ -1,3 +1,5 @@
+// The progress line: a live line on a terminal, plain lines elsewhere, and a remaining-time
+// estimate only once there is one.
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 import { chooseMode, clock, ProgressReporter, type ProgressSource } from "../src/reporters/progress.ts";

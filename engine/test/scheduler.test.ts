@@ -1,3 +1,5 @@
+// The work queue: longest expected first, Django's TestCase-before-TransactionTestCase rule,
+// split database-free classes and the work that may run before the databases exist.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ClassKind, TestClassInfo } from "../src/protocol/messages.ts";

@@ -1,3 +1,5 @@
+// Supervision's pieces: when a silent worker counts as hung, the stacks kept for a report, and
+// how lost workers are described.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { formatIncidents, type Incident } from "../src/workers/incidents.ts";

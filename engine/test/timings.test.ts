@@ -1,3 +1,4 @@
+// Stored per-class timings: estimates without a file, merging after a run, what is never stored.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";

@@ -18,6 +18,7 @@ import unittest
 from collections.abc import Iterator
 from typing import Any
 
+from .creation_effects import project_receivers_connected
 from .discovery import build_groups, describe_group, make_runner
 from .internal_errors import bridge_traceback
 from .messages import (
@@ -217,28 +218,29 @@ class Bridge:
             connections[alias].settings_dict.setdefault("TEST", {})["NAME"] = name
         serialized = {a for a, s in self.databases.items() if s}
         migrations: dict[str, int] = {}
-        if "plan" in message:
-            from .template_setup import setup_planned
+        with project_receivers_connected() as receivers:
+            if "plan" in message:
+                from .template_setup import setup_planned
 
-            # The engine made (or found) every template and drops them itself.
-            self.engine_owns_databases = True
-            self.old_config, migrations = setup_planned(
-                message["plan"],
-                set(self.databases),
-                serialized,
-                self.runner.verbosity,
-                self.runner.debug_sql,
-            )
-        else:
-            self.old_config = setup_databases(
-                self.runner.verbosity,
-                self.runner.interactive,
-                keepdb=bool(message.get("keepdb")),
-                debug_sql=self.runner.debug_sql,
-                parallel=0,
-                aliases=self.databases,
-                serialized_aliases=serialized,
-            )
+                # The engine made (or found) every template and drops them itself.
+                self.engine_owns_databases = True
+                self.old_config, migrations = setup_planned(
+                    message["plan"],
+                    set(self.databases),
+                    serialized,
+                    self.runner.verbosity,
+                    self.runner.debug_sql,
+                )
+            else:
+                self.old_config = setup_databases(
+                    self.runner.verbosity,
+                    self.runner.interactive,
+                    keepdb=bool(message.get("keepdb")),
+                    debug_sql=self.runner.debug_sql,
+                    parallel=0,
+                    aliases=self.databases,
+                    serialized_aliases=serialized,
+                )
         self.runner.run_checks(self.databases)
         primaries = {conn.alias for conn, _old, destroy in self.old_config if destroy}
         aliases: dict[str, AliasState] = {}
@@ -265,6 +267,7 @@ class Bridge:
                 "aliases": aliases,
                 "migrations": migrations,
                 "serialized": contents,
+                "receivers": sorted(set(receivers)),
             }
         )
 

@@ -8,12 +8,7 @@ builds their fields, and left as plain dicts where it only passes them on.
 
 from __future__ import annotations
 
-import sys
-from typing import Any, Literal, TypedDict
-
-if sys.version_info >= (3, 11):
-    # Python 3.10 never evaluates these annotations (they stay strings); type checkers do.
-    from typing import NotRequired
+from typing import Any, Literal, NotRequired, TypedDict
 
 Outcome = Literal["success", "failure", "error", "skip", "expectedFailure", "unexpectedSuccess"]
 ClassKind = Literal[
@@ -194,6 +189,7 @@ class DatabasesReady(TypedDict):
     aliases: dict[str, AliasState]
     migrations: NotRequired[dict[str, int]]
     serialized: NotRequired[dict[str, str]]
+    receivers: NotRequired[list[str]]
 
 
 class ForkWorkers(TypedDict):

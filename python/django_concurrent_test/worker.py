@@ -23,6 +23,7 @@ import unittest
 from typing import IO, Any
 
 from . import early_output
+from .connection_flags import ConnectionFlags
 from .counters import CounterReset
 from .creation_effects import mark_backend_skips
 from .messages import CloneSpec, Configure, FromWorker, Heartbeat, WorkerOptions
@@ -44,6 +45,7 @@ class Worker:
         # Whether attach must redo what creating the test databases did to the bridge's process.
         self._replays_creation = True
         self._counters = CounterReset()
+        self._flags = ConnectionFlags()
         # The heartbeat thread and the test thread share one socket: whole lines only.
         self._send_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -156,6 +158,7 @@ class Worker:
         databases = {clone["name"]: alias for alias, clone in reversed(clones.items())}
         # PostgreSQL sequences are put back before each class (MySQL/MariaDB: see counters.py).
         self._counters.attach([connections[alias] for alias in databases.values()])
+        self._flags.attach([connections[alias] for alias in clones])
 
     def _start_supervision(self, interval: float, stack_path: str) -> None:
         # Kept open for the life of the process: faulthandler writes from a signal handler.
@@ -207,6 +210,7 @@ class Worker:
         self.send({"type": "classStart", "classIndex": index, "slot": self.slot})
         # What earlier classes on this clone left in the counters must not decide this one's.
         self._counters.before_class()
+        self._flags.before_class()
         tests = list(self.groups[index])
         if test_ids is not None:
             # One part of a split class, or the tests a crashed worker did not finish.

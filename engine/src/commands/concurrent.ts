@@ -14,7 +14,7 @@ import { buildTemplates, type TemplateSet } from "../databases/templates.ts";
 import { workDirFor } from "../databases/work-dirs.ts";
 import type { BridgeHello, Discovered } from "../protocol/messages.ts";
 import { ConsoleReporter } from "../reporters/console.ts";
-import { EventLog, type WorkerEvent } from "../reporters/eventlog.ts";
+import { EventLog } from "../reporters/eventlog.ts";
 import { HeldOutput } from "../reporters/held-output.ts";
 import { reportersFor } from "../reporters/index.ts";
 import { ProgressReporter, type Terminal } from "../reporters/progress.ts";
@@ -219,8 +219,7 @@ export class ConcurrentRun {
       timings: plan!.timings,
       refreshSlot: (slot) => this.clones!.recreate(slot),
       onKeyboardInterrupt: (test) => this.interrupts.interrupt("SIGINT", `KeyboardInterrupt raised by ${test}`),
-      // The pool hands its events over untyped; they are the WorkerEvent variants of the log.
-      onEvent: (event) => this.eventLog?.write(event as WorkerEvent),
+      onEvent: (event) => this.eventLog?.write(event),
     });
     // Workers start now and run database-free classes while the databases are made.
     if (this.startEarly) {
@@ -301,7 +300,11 @@ export class ConcurrentRun {
 
   private async runTests(): Promise<void> {
     const pool = this.pool!;
-    pool.attachDatabases(this.slotDatabases!, this.templates!.serialized);
+    const { serialized, receivers } = this.templates!;
+    // Spawned workers never share the bridge's process, so forking afresh is for forks only.
+    const freshWorkers = receivers.length > 0 && this.startEarly && this.config.startMethod === "fork";
+    if (freshWorkers) this.eventLog?.write({ type: "freshWorkers", receivers });
+    pool.attachDatabases(this.slotDatabases!, serialized, { freshWorkers });
     if (!this.startEarly) this.results.phaseStart("tests");
     this.held.release();
     this.progress.start({

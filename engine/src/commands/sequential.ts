@@ -8,6 +8,7 @@ import type { RunConfig } from "../config/resolve.ts";
 import { EXIT } from "../core/errors.ts";
 import type { BridgeHello, RunnerOptions, SequentialEvent } from "../protocol/messages.ts";
 import { reportError } from "./report-error.ts";
+import { runTasks } from "./tasks.ts";
 import { EventLog } from "../reporters/eventlog.ts";
 import { reportersFor } from "../reporters/index.ts";
 import type { ReportContext } from "../reporters/reporter.ts";
@@ -60,23 +61,27 @@ export async function runSequentially(
   // Ctrl-C is Django's to handle in the foreground process (stop after the running test, then
   // tear down); the engine waits for it and writes the reports of what ran.
   const waitForBridge = (): void => undefined;
-  process.on("SIGINT", waitForBridge);
-  process.on("SIGTERM", waitForBridge);
-  let exitCode: number = EXIT.testsFailed;
-  let completed = false;
-  try {
-    exitCode = await runSuite(bridge, hello, config, results, input, eventLog);
-    completed = true;
-  } catch (error) {
-    exitCode = reportError(error, input.stderr);
-  } finally {
-    await bridge.close().catch(() => undefined);
-    await finish(hello, config, results, input, completed);
-    await eventLog?.close();
-    process.off("SIGINT", waitForBridge);
-    process.off("SIGTERM", waitForBridge);
-  }
-  return exitCode;
+  let exitCode: number | undefined;
+  // Set by the suite's setup once the whole suite ran: only then is it a baseline.
+  let ran: { exitCode: number } | undefined;
+  await runTasks(
+    [
+      {
+        title: "signals",
+        setup: () => void process.on("SIGINT", waitForBridge).on("SIGTERM", waitForBridge),
+        teardown: () => void process.off("SIGINT", waitForBridge).off("SIGTERM", waitForBridge),
+      },
+      { title: "event log", teardown: () => eventLog?.close() },
+      { title: "reports", teardown: () => finish(hello, config, results, input, ran !== undefined) },
+      { title: "bridge", teardown: () => bridge.close().catch(() => undefined) },
+      {
+        title: "suite",
+        setup: async () => void (ran = { exitCode: await runSuite(bridge, hello, config, results, input, eventLog) }),
+      },
+    ],
+    { onError: (error) => void (exitCode ??= reportError(error, input.stderr)) },
+  );
+  return exitCode ?? ran?.exitCode ?? EXIT.testsFailed;
 }
 
 /** After the run: what Django's command does not print here, then the reports (and baseline). */

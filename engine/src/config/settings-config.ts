@@ -27,7 +27,7 @@ export interface SettingsConfig {
 }
 
 /** CONCURRENT_TEST_CONFIG["race"]: read by the Python RaceConditionMiddleware and race()
- * (python/django_concurrent_test/race_config.py checks the same keys). */
+ * (python/django_concurrent_test/race/config.py checks the same keys). */
 export interface RaceSettings {
   enabled?: boolean;
   seed?: number;

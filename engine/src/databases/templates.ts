@@ -97,6 +97,8 @@ export class TemplateSet {
   readonly dropped: SweepAction[] = [];
   /** serialized_rollback contents per alias, from the bridge's setup. */
   serialized: Record<string, string> = {};
+  /** The project's signal receivers the bridge's setup connected (workers forked before lack them). */
+  receivers: string[] = [];
 
   constructor(
     readonly templates: Template[],
@@ -228,6 +230,7 @@ function collect(set: TemplateSet, planned: Planned[], ready: DatabasesReady, op
     }
   }
   set.serialized = ready.serialized ?? {};
+  set.receivers = ready.receivers ?? [];
   // Mirrors and same-signature aliases carry the template's name after the bridge's setup.
   for (const [alias, state] of Object.entries(ready.aliases)) {
     const template = byName.get(state.name);

@@ -144,6 +144,9 @@ export interface DatabasesReady {
   migrations?: Record<string, number>;
   /** serialized_rollback: each serialized alias's template contents, as Django serialized them. */
   serialized?: Record<string, string>;
+  /** The project's signal receivers connected (or disconnected) while the databases were made:
+   * workers forked before that do not have them. */
+  receivers?: string[];
 }
 
 /** One test database to build (a Django test-database signature) and its template hash. */

@@ -8,7 +8,7 @@ import type { TemplateReport } from "../databases/templates.ts";
 import type { Outcome, OutcomeEvent, TestStop } from "../protocol/messages.ts";
 import type { Phase, RunResults } from "../results/run-results.ts";
 import type { WorkItem } from "../scheduling/queue.ts";
-import type { Incident, RetryResult } from "../workers/incidents.ts";
+import type { WorkerEvent } from "../workers/incidents.ts";
 
 /** What the results report as the tests run. */
 export type ResultEvent =
@@ -31,13 +31,9 @@ export type StageEvent =
   | { type: "templates"; templates: TemplateReport[] }
   | { type: "dropped"; when: "setup" | "teardown"; databases: SweepAction[] }
   | { type: "clones"; slots: SlotDatabases[] }
+  /** Workers started before the databases were replaced: the setup connected these receivers. */
+  | { type: "freshWorkers"; receivers: string[] }
   | { type: "summary"; testsRun: number; counts: Record<Outcome, number>; workers: number };
-
-/** What the worker pool tells of lost workers and their retries. */
-export type WorkerEvent =
-  | ({ type: "workerLost" } & Omit<Incident, "stacks">)
-  | { type: "retryDone"; label: string; slot: number; result: RetryResult }
-  | { type: "keyboardInterrupt"; test: string; slot: number };
 
 export type LogEvent = ResultEvent | StageEvent | WorkerEvent;
 

@@ -25,6 +25,12 @@ export interface Incident {
   retry: RetryResult | null;
 }
 
+/** What the worker pool tells of lost workers and their retries (lines of the event log). */
+export type WorkerEvent =
+  | ({ type: "workerLost" } & Omit<Incident, "stacks">)
+  | { type: "retryDone"; label: string; slot: number; result: RetryResult }
+  | { type: "keyboardInterrupt"; test: string; slot: number };
+
 const TITLE: Record<LossKind, string> = {
   timeout: "timed out",
   hung: "stopped responding",

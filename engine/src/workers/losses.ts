@@ -7,7 +7,7 @@ import type { TestClassInfo, TestInfo } from "../protocol/messages.ts";
 import type { RunResults } from "../results/run-results.ts";
 import type { WorkItem, WorkQueue } from "../scheduling/queue.ts";
 import type { Timings } from "../scheduling/timings.ts";
-import type { Incident, RetryResult } from "./incidents.ts";
+import type { Incident, RetryResult, WorkerEvent } from "./incidents.ts";
 import { cleanStacks, readFrom } from "./stacks.ts";
 import type { Worker } from "./worker.ts";
 
@@ -21,7 +21,7 @@ export interface LossesOptions {
   /** How often a class cut short by a crash runs again on a fresh worker (0: never). */
   crashRetries: number;
   /** Told of every worker lost and of every retry's result (the event log). */
-  onEvent?: (event: Record<string, unknown>) => void;
+  onEvent?: (event: WorkerEvent) => void;
 }
 
 /** A retry item's origin: the incident it answers and the test that was running then. */

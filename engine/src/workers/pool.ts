@@ -21,7 +21,7 @@ import type { RunResults } from "../results/run-results.ts";
 import type { WorkQueue } from "../scheduling/queue.ts";
 import type { Timings } from "../scheduling/timings.ts";
 import { Handshake, type ConfigureBase, type HandshakeHost } from "./handshake.ts";
-import type { Incident } from "./incidents.ts";
+import type { Incident, WorkerEvent } from "./incidents.ts";
 import { describeExit, Losses, needsFreshClones } from "./losses.ts";
 import {
   launcherFor,
@@ -50,7 +50,7 @@ interface PoolSettings {
   /** Replaces one slot's clones with fresh copies, before a new worker uses them. */
   refreshSlot?: (slot: number) => Promise<void>;
   /** Told of every worker lost and of every retry's result (the event log). */
-  onEvent?: (event: Record<string, unknown>) => void;
+  onEvent?: (event: WorkerEvent) => void;
   /** A test raised KeyboardInterrupt: the run ends as on Ctrl-C (default: interrupt the pool). */
   onKeyboardInterrupt?: (test: string) => void;
   /** Seconds between heartbeats (default 1). */
@@ -170,14 +170,32 @@ export class WorkerPool {
     if (slots.length === 0) this.finish();
   }
 
-  /** The clones exist: every worker points its connections at its slot's, then takes any work. */
-  attachDatabases(slots: SlotDatabases[], serializedContents: Record<string, string> = {}): void {
+  /**
+   * The clones exist: every worker points its connections at its slot's, then takes any work.
+   * `freshWorkers`: workers started before now lack something the databases' setup did to the
+   * process they fork from (signal receivers it connected), so each finishes its class, exits,
+   * and a fresh worker takes its slot.
+   */
+  attachDatabases(
+    slots: SlotDatabases[],
+    serializedContents: Record<string, string> = {},
+    { freshWorkers = false }: { freshWorkers?: boolean } = {},
+  ): void {
     this.handshake.setDatabases(slots, serializedContents);
     if (this.finished) return;
     for (const w of this.workers.values()) {
-      if (!w.channel || w.databases !== "none" || w.state === "lost" || w.state === "stopping") continue;
-      this.sendAttach(w);
+      if (w.databases !== "none" || w.state === "lost" || w.state === "stopping") continue;
+      if (freshWorkers) this.retire(w);
+      else if (w.channel) this.sendAttach(w);
     }
+  }
+
+  /** Ends a worker once it is idle (now, or when its class is done); handleLoss starts its successor. */
+  private retire(worker: Worker): void {
+    worker.retiring = true;
+    if (worker.state !== "idle") return; // busy: on classDone; starting: when ready
+    worker.state = "stopping";
+    worker.channel!.send({ type: "stop" });
   }
 
   private sendAttach(worker: Worker): void {
@@ -263,6 +281,7 @@ export class WorkerPool {
       case "classDone":
         if (worker.item) this.itemFinished(worker);
         worker.state = "idle";
+        if (worker.retiring) return this.retire(worker);
         return this.dispatch(worker);
       default:
         return; // heartbeat, classStart: being heard from is all they say
@@ -278,6 +297,7 @@ export class WorkerPool {
     const { results } = this.opts;
     results.emit("workerReady", worker.slot, worker.pid ?? 0);
     if ([...this.workers.values()].every((w) => w.state !== "starting")) this.readyAt ??= results.now();
+    if (worker.retiring) return this.retire(worker);
     this.dispatch(worker);
   }
 
@@ -343,7 +363,7 @@ export class WorkerPool {
       if (!running) this.finish();
       return;
     }
-    const canRun = live.some((w) => w.state !== "lost" && w.state !== "stopping");
+    const canRun = live.some((w) => (w.state !== "lost" && w.state !== "stopping") || w.retiring);
     if (!canRun && this.replacing.size === 0) {
       // Nobody left to run what remains: report it rather than lose it.
       this.losses.reportNotRun("no worker left to run it");
@@ -354,7 +374,10 @@ export class WorkerPool {
   // --- losing workers --------------------------------------------------------------------------
 
   private kill(worker: Worker, verdict: Verdict): void {
-    void killWorker(worker, verdict, this.launcher, this.clock.stacksWaitMs);
+    // Reading its stacks must never fail the run: the kill itself is what matters.
+    killWorker(worker, verdict, this.launcher, this.clock.stacksWaitMs).catch(() => {
+      if (worker.pid) this.launcher.signal(worker.pid, "SIGKILL");
+    });
   }
 
   /** The worker's channel closed or its process exited; handle once its exit status is known. */
@@ -379,7 +402,9 @@ export class WorkerPool {
     const previous = worker.state;
     worker.state = "lost";
     if (this.workers.get(worker.slot) !== worker) return; // an earlier generation
-    if (this.stopping || this.interrupted || this.finished || previous === "stopping") return this.checkDone();
+    if (this.stopping || this.interrupted || this.finished) return this.checkDone();
+    if (worker.retiring && previous === "stopping") return this.succeed(worker);
+    if (previous === "stopping") return this.checkDone();
     if (!worker.ready) return this.startFailed(worker);
     const cutShort = worker.item?.info;
     this.losses.workerLost(worker);
@@ -398,6 +423,13 @@ export class WorkerPool {
       return;
     }
     this.checkDone();
+  }
+
+  /** A retired worker's successor: forked now, it starts with the slot's clones. */
+  private succeed(retired: Worker): void {
+    const worker = newWorker(retired.slot, retired.generation + 1, this.dir);
+    this.workers.set(retired.slot, worker);
+    this.launch([worker]);
   }
 
   /** A fresh worker in the lost worker's slot (after fresh clones if need be), if work is left. */

@@ -1,7 +1,7 @@
 // Where a worker was when it was lost. Each worker has faulthandler write every thread's stack
 // to a file of its own: on a fatal signal (segfault, abort) by itself, and on SIGUSR1, which the
 // pool sends before killing a worker that ran out of time. Read back here for the report.
-import { openSync, readSync, closeSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 
 /** Size of a file, 0 when it does not exist. */
 function sizeOf(file: string): number {
@@ -21,7 +21,8 @@ export function readFrom(file: string, offset = 0): string {
     return "";
   }
   try {
-    const size = statSync(file).size;
+    // The open file's size: the pool may remove its folder meanwhile (a run that is stopping).
+    const size = fstatSync(fd).size;
     if (size <= offset) return "";
     const buffer = Buffer.alloc(size - offset);
     readSync(fd, buffer, 0, buffer.length, offset);

@@ -49,6 +49,8 @@ export interface Worker {
   /** Its loss was handled (once, whichever of exit and close comes last). */
   handled: boolean;
   exitWait?: NodeJS.Timeout;
+  /** Ends once idle, for a fresh worker in its slot (see WorkerPool.attachDatabases). */
+  retiring?: boolean;
   /** Where faulthandler writes its stacks (one file per worker, in the pool's directory). */
   stackFile: string;
 }

@@ -6,7 +6,6 @@ Marked as a unittest module (``__unittest``) so its wrapper frame stays out of t
 from __future__ import annotations
 
 import functools
-import sys
 import threading
 import unittest
 from collections.abc import Callable
@@ -29,12 +28,9 @@ def note_seed(seed: int) -> None:
 
 
 def add_note(exc: BaseException, text: str) -> None:
-    """Attach ``text`` to the exception's report (printed on stderr before Python 3.11)."""
-    if sys.version_info >= (3, 11):
-        if text not in getattr(exc, "__notes__", ()):
-            exc.add_note(text)
-    else:
-        sys.stderr.write(f"{text}\n")
+    """Attach ``text`` to the exception's report."""
+    if text not in getattr(exc, "__notes__", ()):
+        exc.add_note(text)
 
 
 def _seed_note(used: list[int]) -> str:

@@ -1,12 +1,16 @@
 """A class that hard-codes primary keys and passes under Django's runner, because no class before
 it in Django's order inserts into its table. Expected times put the other two first: the holder
 keeps one worker busy until the hard-coded class is done, so the inserting class runs before it on
-the other worker (unless the engine keeps Django's order, as it does on MySQL/MariaDB)."""
+the other worker (unless the engine keeps Django's order, as it does on MySQL/MariaDB).
+
+The inserting class also leaves ``force_debug_cursor`` on, as Django's own ``test_runner`` tests
+do through ``setup_databases(debug_sql=True)``: the class after it must not log its queries."""
 
 import os
 import time
 from pathlib import Path
 
+from django.db import connection
 from django.test import TestCase
 
 from .models import Item
@@ -21,6 +25,11 @@ class AHardCodedPkTests(TestCase):
         Item.objects.create(name="second")
         self.assertEqual(Item.objects.get(pk=2).name, "second")
 
+    def test_queries_not_logged_without_debug(self):
+        connection.queries_log.clear()
+        Item.objects.count()
+        self.assertEqual(len(connection.queries_log), 0)
+
     @classmethod
     def tearDownClass(cls):
         super().tearDownClass()
@@ -29,6 +38,11 @@ class AHardCodedPkTests(TestCase):
 
 
 class BInsertingTests(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        connection.force_debug_cursor = True  # and never turned off again
+
     def _insert(self):
         Item.objects.bulk_create(Item(name=f"row {i}") for i in range(5))
         time.sleep(0.2)
