@@ -74,7 +74,7 @@ test: system-deps lint test-engine test-python
 # The fast lane, under 2 minutes: the engine's unit tests (not those of the database backends,
 # which need the servers) and the Python tests that need no database server and run no example
 # project (neither `integration` nor `slow`).
-ENGINE_SERVER_TESTS := test/mysql-clone.test.ts test/postgres-clone.test.ts test/snapshots.test.ts test/template-cache.test.ts
+ENGINE_SERVER_TESTS := test/mysql-clone.test.ts test/mysql-repair.test.ts test/postgres-clone.test.ts test/snapshots.test.ts test/template-cache.test.ts
 test-fast: setup system-deps
 	$(ENGINE_TEST) --test-reporter=dot $(filter-out $(ENGINE_SERVER_TESTS),$(patsubst engine/%,%,$(wildcard engine/test/*.test.ts)))
 	$(PY) -m pytest -rs -q -n 2 -m "not integration and not slow"

@@ -287,7 +287,7 @@ export class ConcurrentRun {
     this.clones = new CloneSet(templates, this.config.django.keepdb);
     const slotDatabases = await this.clones.create(this.slots());
     this.results.phaseEnd("clones");
-    this.eventLog?.write({ type: "clones", slots: slotDatabases });
+    this.eventLog?.write({ type: "clones", slots: slotDatabases, made: { ...this.clones.stats } });
     this.slotDatabases = slotDatabases;
   }
 

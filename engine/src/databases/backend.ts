@@ -26,6 +26,12 @@ export interface DatabaseBackend {
   createDatabase(name: string, record: DatabaseRecord): Promise<void>;
   /** Create `clone` as a copy of the migrated `template` (schema and rows), carrying `record`. */
   cloneDatabase(template: string, clone: string, record: DatabaseRecord): Promise<void>;
+  /**
+   * Make a kept `clone` of `template` that tests wrote to equal the template again, in place,
+   * carrying `record`; false when it cannot (then it is copied afresh). Optional: a backend
+   * without it always copies.
+   */
+  repairClone?(template: string, clone: string, record: DatabaseRecord): Promise<boolean>;
   /** Replace a database's record. */
   writeRecord(name: string, record: DatabaseRecord): Promise<void>;
   /** Drop a database the engine created; a missing one is not an error. */

@@ -2,9 +2,10 @@
 // templates' locks. Clones are named <template>_<n>; a run claims the numbers no live run owns,
 // records itself as each clone's owner, and at the end drops its clones (or, with --keepdb,
 // keeps them for the next run, which reuses them because the hash is in their name).
-// A clone left by an earlier run that cannot be reused (a kept clone tests wrote to, an orphan)
-// is not dropped on the way to the tests: this run takes a free number and drops the stale one
-// in the background (PostgreSQL's DROP DATABASE forces a checkpoint: a second or more).
+// A kept clone that tests wrote to is put back in place where the backend can (MySQL/MariaDB:
+// mysql-repair.ts). A clone left by an earlier run that cannot be reused (such a clone elsewhere,
+// an orphan) is not dropped on the way to the tests: this run takes a free number and drops the
+// stale one in the background (PostgreSQL's DROP DATABASE forces a checkpoint: a second or more).
 import { parseEngineName, serverCloneName, sqliteCloneName, MAX_SLOT } from "./naming.ts";
 import { currentOwner, ownerLiveness } from "./owner.ts";
 import type { DatabaseRecord } from "./records.ts";
@@ -42,14 +43,30 @@ interface Made {
   ready: boolean;
 }
 
+export interface CloneStats {
+  /** Copies of a template made (a repair that failed counts as a copy), and failed operations. */
+  clones: number;
+  errors: number;
+  /** Kept clones used as they were, and kept clones tests wrote to, put back in place. */
+  reused: number;
+  repaired: number;
+}
+
+/** A clone number this run takes, and how its database becomes usable. */
+interface Claim {
+  n: number;
+  /** as is: a clean kept clone; repaired: a kept one tests wrote to, put back in place; copied: new. */
+  reuse: "as is" | "repaired" | "copied";
+}
+
 function cloneRecord(template: Template, fields: Pick<DatabaseRecord, "complete" | "kept" | "owner">): DatabaseRecord {
   return { role: "clone", hash: template.hash, ...fields };
 }
 
 export class CloneSet {
   private readonly made: Made[] = [];
-  /** Count of clone operations and of failed ones, for the benchmark summary. */
-  readonly stats = { clones: 0, errors: 0, reused: 0 };
+  /** How this run's clones were made, for the benchmark summary and the event log. */
+  readonly stats: CloneStats = { clones: 0, errors: 0, reused: 0, repaired: 0 };
   /** Stale clones of earlier runs being dropped beside the tests; awaited at the end. */
   private readonly staleDrops: Promise<unknown>[] = [];
 
@@ -62,14 +79,14 @@ export class CloneSet {
    * Claims clone numbers for `slots.length` workers per template: numbers with no database, or
    * whose database no live run owns. With --keepdb a kept, complete clone is reused as it is.
    */
-  private async claim(template: Template, count: number): Promise<{ n: number; reuse: boolean }[]> {
+  private async claim(template: Template, count: number): Promise<Claim[]> {
     const existing = new Map<number, ExistingDatabase>();
     const prefix = template.vendor === "sqlite" ? template.name.replace(/\.sqlite3$/, "_") : `${template.name}_`;
     for (const db of await template.backend.listDatabases(prefix)) {
       const parsed = parseEngineName(template.vendor, db.name);
       if (parsed?.template === template.name && parsed.slot !== null) existing.set(parsed.slot, db);
     }
-    const claimed: { n: number; reuse: boolean }[] = [];
+    const claimed: Claim[] = [];
     for (let n = 1; claimed.length < count; n++) {
       if (n > MAX_SLOT)
         throw new DatabaseTemplateException(`no free clone number for "${template.name}" (all ${MAX_SLOT} in use)`);
@@ -78,13 +95,15 @@ export class CloneSet {
       if (owner && ownerLiveness(owner) !== "gone") continue; // another live run's clone
       const r = db?.record;
       if (r?.kept && !this.keepdb) continue; // a run without --keepdb leaves the cache as it is
-      // A kept clone other runs wrote to (TransactionTestCase flushes) is not reused.
-      const reuse = this.keepdb && !!r && r.kept && r.complete && r.clean === true && r.hash === template.hash;
+      const kept = this.keepdb && !!r && r.kept && r.complete && r.hash === template.hash;
+      // A kept clone other runs wrote to (TransactionTestCase flushes) is repaired where the
+      // backend can put its rows back in place, else dropped.
+      const reuse = kept ? (r.clean === true ? "as is" : template.backend.repairClone ? "repaired" : null) : null;
       if (db && !reuse) {
         this.dropStale(template, db.name);
         continue;
       }
-      claimed.push({ n, reuse });
+      claimed.push({ n, reuse: reuse ?? "copied" });
     }
     return claimed;
   }
@@ -133,18 +152,7 @@ export class CloneSet {
             kept: false,
             owner,
           });
-          if (reuse) {
-            this.stats.reused++;
-            jobs.push(template.backend.writeRecord(name, inUse).then(() => void (entry.ready = true)));
-            return;
-          }
-          this.stats.clones++;
-          jobs.push(
-            (async () => {
-              await template.backend.cloneDatabase(template.name, name, inUse);
-              entry.ready = true;
-            })(),
-          );
+          jobs.push(this.ready(template, name, reuse, inUse).then(() => void (entry.ready = true)));
         });
       }
       const settled = await Promise.allSettled(jobs);
@@ -165,6 +173,25 @@ export class CloneSet {
     } finally {
       await this.set.unlock();
     }
+  }
+
+  /** Makes clone `name` usable as `how` says, counted in `stats`. */
+  private async ready(template: Template, name: string, how: Claim["reuse"], record: DatabaseRecord): Promise<void> {
+    const { backend } = template;
+    if (how === "as is") {
+      this.stats.reused++;
+      return backend.writeRecord(name, record);
+    }
+    if (how === "repaired") {
+      // Any failure to repair leaves the copy, which is always right.
+      if (await backend.repairClone!(template.name, name, record).catch(() => false)) {
+        this.stats.repaired++;
+        return;
+      }
+      await backend.dropDatabase(name); // not the template's schema any more: copied afresh
+    }
+    this.stats.clones++;
+    await backend.cloneDatabase(template.name, name, record);
   }
 
   /**

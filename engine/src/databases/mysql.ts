@@ -12,6 +12,8 @@ import mysql from "mysql2/promise";
 import { decodeRecord, encodeRecord, type DatabaseRecord } from "./records.ts";
 import { DatabaseTemplateException } from "../core/errors.ts";
 import { assertTestDatabaseName } from "../safety/names.ts";
+import { id, withoutDefiner } from "./mysql-definitions.ts";
+import { checksums, repairClone } from "./mysql-repair.ts";
 import { LineReader, readRows, writeLine, writeRows } from "./snapshots-mysql.ts";
 import {
   pollForLock,
@@ -22,6 +24,8 @@ import {
   type PrivilegeReport,
   type ConnectionRoom,
 } from "./backend.ts";
+
+export { withoutDefiner };
 
 type Row = mysql.RowDataPacket;
 
@@ -71,14 +75,6 @@ export function connectionOptions(ctx: BackendContext): mysql.PoolOptions {
   };
 }
 
-const id = (name: string): string => mysql.escapeId(name, true);
-
-/** The definer of a view or program is dropped, so it becomes the engine's own user. */
-export function withoutDefiner(create: string): string {
-  const part = "(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[\\w.%-]+)";
-  return create.replace(new RegExp(`\\s+DEFINER\\s*=\\s*(?:CURRENT_USER(?:\\(\\))?|${part}@${part})`, "i"), "");
-}
-
 function describe(error: unknown): string {
   const e = error as { message?: string; code?: string };
   return e.code ? `${e.message} (${e.code})` : String(e.message ?? error);
@@ -88,6 +84,7 @@ export class MysqlBackend implements DatabaseBackend {
   readonly vendor = "mysql";
   private readonly pool: mysql.Pool;
   private readonly plans = new Map<string, Promise<ReplicationPlan>>();
+  private readonly sums = new Map<string, Promise<Map<string, number | null>>>();
   private recordMode?: Promise<"comment" | "table">;
   private lockConnection?: Promise<mysql.Connection>;
 
@@ -347,6 +344,41 @@ export class MysqlBackend implements DatabaseBackend {
       // Session settings changed above: this connection is not handed out again.
       conn?.destroy();
     }
+  }
+
+  /** Puts a kept clone's rows back to the template's (mysql-repair.ts); false: copy it afresh. */
+  async repairClone(template: string, clone: string, record: DatabaseRecord): Promise<boolean> {
+    const quoted = { template: this.quote(template), clone: this.quote(clone) };
+    const plan = await this.plan(template);
+    await this.mode();
+    const conn = await this.pool.getConnection();
+    try {
+      await this.writeRecord(clone, { ...record, complete: false }, conn);
+      const sums = (): Promise<Map<string, number | null>> => this.templateSums(template, plan);
+      if (!(await repairClone(conn, quoted, plan, RECORD_TABLE, sums))) return false;
+      await this.writeRecord(clone, record, conn);
+      return true;
+    } catch (error) {
+      throw new DatabaseTemplateException(`could not repair "${clone}" from "${template}": ${describe(error)}`);
+    } finally {
+      // Session settings changed: this connection is not handed out again.
+      conn.destroy();
+    }
+  }
+
+  /** The template's checksums, read once per run (the template does not change while cloned). */
+  private templateSums(template: string, plan: ReplicationPlan): Promise<Map<string, number | null>> {
+    let sums = this.sums.get(template);
+    if (!sums) {
+      sums = checksums(
+        this.pool,
+        plan.tables.map((t) => t.name),
+        this.quote(template),
+      );
+      sums.catch(() => this.sums.delete(template));
+      this.sums.set(template, sums);
+    }
+    return sums;
   }
 
   /**

@@ -2,7 +2,7 @@
 // (DJANGO_CONCURRENT_TEST_EVENT_LOG=path; tests/helpers.py reads it). Machine-readable; no
 // formatting decisions here. Each line is one of the events below, with `t` (ms) in front.
 import { createWriteStream, type WriteStream } from "node:fs";
-import type { SlotDatabases } from "../databases/clones.ts";
+import type { CloneStats, SlotDatabases } from "../databases/clones.ts";
 import type { SweepAction } from "../databases/sweep.ts";
 import type { TemplateReport } from "../databases/templates.ts";
 import type { Outcome, OutcomeEvent, TestStop } from "../protocol/messages.ts";
@@ -30,7 +30,7 @@ export type StageEvent =
     }
   | { type: "templates"; templates: TemplateReport[] }
   | { type: "dropped"; when: "setup" | "teardown"; databases: SweepAction[] }
-  | { type: "clones"; slots: SlotDatabases[] }
+  | { type: "clones"; slots: SlotDatabases[]; made: CloneStats }
   /** Workers started before the databases were replaced: the setup connected these receivers. */
   | { type: "freshWorkers"; receivers: string[] }
   | { type: "summary"; testsRun: number; counts: Record<Outcome, number>; workers: number };
