@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+import django
 import pytest
 
 from conftest import require_backend, server_databases
@@ -97,8 +98,9 @@ def test_debug_sql_prints_the_failing_tests_queries():
 
 
 def test_timing_and_durations():
-    # Django offers --durations on Python 3.12+ only (test_idioms checks the refusal before).
-    durations = ["--durations", "3"] if sys.version_info >= (3, 12) else []
+    # Django offers --durations from 5.0 on Python 3.12+ only (test_idioms checks the refusal).
+    offered = sys.version_info >= (3, 12) and django.VERSION >= (5, 0)
+    durations = ["--durations", "3"] if offered else []
     ours = run_concurrent(
         EDGECASES, "edge.tests.DatabaseTests", "--workers", "2", "--timing", *durations
     )

@@ -4,12 +4,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import mysql from "mysql2/promise";
-import { currentOwner } from "../src/databases/owner.ts";
-import type { DatabaseRecord } from "../src/databases/records.ts";
 import { sweepOrphans } from "../src/databases/sweep.ts";
 import { MysqlBackend, withoutDefiner } from "../src/databases/mysql.ts";
 import { namePolicy } from "../src/safety/names.ts";
-import { deadOwner, randomHash, reachable, serverSettings, SUFFIX } from "./helpers/servers.ts";
+import { deadOwner, randomHash, reachable, serverSettings, SUFFIX, cloneRecord as record } from "./helpers/servers.ts";
 
 const settings = serverSettings("mysql");
 let root: mysql.Connection;
@@ -33,15 +31,6 @@ before(async () => {
     });
 });
 after(async () => root?.end());
-
-const record = (fields: Partial<DatabaseRecord> = {}): DatabaseRecord => ({
-  role: "clone",
-  hash: "h",
-  complete: true,
-  kept: false,
-  owner: currentOwner(),
-  ...fields,
-});
 
 async function makeTemplate(backend: MysqlBackend, name: string): Promise<void> {
   await backend.createDatabase(name, { ...record(), role: "template" });

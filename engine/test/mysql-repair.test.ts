@@ -4,11 +4,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import mysql from "mysql2/promise";
-import { currentOwner } from "../src/databases/owner.ts";
-import type { DatabaseRecord } from "../src/databases/records.ts";
 import { MysqlBackend } from "../src/databases/mysql.ts";
 import { namePolicy } from "../src/safety/names.ts";
-import { randomHash, reachable, serverSettings, SUFFIX } from "./helpers/servers.ts";
+import { randomHash, reachable, serverSettings, SUFFIX, cloneRecord as record } from "./helpers/servers.ts";
 
 const settings = serverSettings("mysql");
 let root: mysql.Connection;
@@ -21,15 +19,6 @@ before(async () => {
   if (!skip) root = await mysql.createConnection({ host: "127.0.0.1", user: "root", multipleStatements: true });
 });
 after(async () => root?.end());
-
-const record = (fields: Partial<DatabaseRecord> = {}): DatabaseRecord => ({
-  role: "clone",
-  hash: "h",
-  complete: true,
-  kept: false,
-  owner: currentOwner(),
-  ...fields,
-});
 
 /** A migrated template: tables with rows (as data migrations leave), one without, a view, a trigger. */
 async function withClone(

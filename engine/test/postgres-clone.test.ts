@@ -5,12 +5,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import { currentOwner } from "../src/databases/owner.ts";
-import type { DatabaseRecord } from "../src/databases/records.ts";
 import { sweepOrphans } from "../src/databases/sweep.ts";
 import { PostgresBackend } from "../src/databases/postgres.ts";
 import { namePolicy } from "../src/safety/names.ts";
-import { deadOwner, randomHash, reachable, serverSettings, SUFFIX } from "./helpers/servers.ts";
+import { deadOwner, randomHash, reachable, serverSettings, SUFFIX, cloneRecord as record } from "./helpers/servers.ts";
 
 const settings = serverSettings("postgresql");
 const connect = (database = "postgres", application_name = "dct-unit-test") =>
@@ -36,15 +34,6 @@ before(async () => {
   }
 });
 after(async () => admin?.end());
-
-const record = (fields: Partial<DatabaseRecord> = {}): DatabaseRecord => ({
-  role: "clone",
-  hash: "h",
-  complete: true,
-  kept: false,
-  owner: currentOwner(),
-  ...fields,
-});
 
 async function makeTemplate(backend: PostgresBackend, name: string): Promise<void> {
   await backend.createDatabase(name, { ...record(), role: "template" });

@@ -2,7 +2,8 @@
 // message, except under CI=true, where it fails them.
 import os from "node:os";
 import { spawnSync } from "node:child_process";
-import type { Owner } from "../../src/databases/records.ts";
+import { currentOwner } from "../../src/databases/owner.ts";
+import type { DatabaseRecord, Owner } from "../../src/databases/records.ts";
 import type { DatabaseSettings } from "../../src/protocol/messages.ts";
 
 export const SUFFIX = process.env.EXAMPLE_DB_SUFFIX ?? "";
@@ -53,4 +54,9 @@ export function deadOwner(): Owner {
     host: os.hostname(),
     started: Date.now() - 1000,
   };
+}
+
+/** A clone's record owned by this process, with `fields` changed. */
+export function cloneRecord(fields: Partial<DatabaseRecord> = {}): DatabaseRecord {
+  return { role: "clone", hash: "h", complete: true, kept: false, owner: currentOwner(), ...fields };
 }
