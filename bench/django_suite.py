@@ -107,6 +107,7 @@ def measure(
             print(
                 f"[suite {backend} r{rep}] {entry.key:<12} {run.seconds:7.1f}s "
                 f"{run.tests} tests, {run.differs} differ",
+                file=sys.stderr,  # progress; stdout is the section's Markdown
                 flush=True,
             )
     return runs

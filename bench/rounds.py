@@ -93,6 +93,7 @@ def measure(
             print(
                 f"[{w.backend} {w.size} r{rep}] {c.key:<22} {fig.wall:7.2f}s  W/N {wn}  "
                 f"peak {fig.peak_pss / 2**20:5.0f} MiB  {status}",
+                file=sys.stderr,  # progress, not results: a section's stdout is its Markdown
                 flush=True,
             )
     return runs

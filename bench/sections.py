@@ -20,10 +20,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 HERE = Path(__file__).resolve().parent
 # name -> what it shows (the issue it belongs to).
@@ -61,6 +62,41 @@ class SectionResult:
     error: str = ""
 
 
+def _run_section(
+    argv: list[str], env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Runs one section: stdout (its Markdown) kept; stderr (its progress) shown as it comes,
+    and kept too, so a failed section can be reported with its last lines."""
+    with subprocess.Popen(
+        argv, env=env, cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        out: list[str] = []
+        err: list[str] = []
+
+        def pump(stream: IO[str], into: list[str], echo: bool) -> None:
+            for line in stream:
+                into.append(line)
+                if echo:
+                    sys.stderr.write(line)
+                    sys.stderr.flush()
+
+        assert proc.stdout is not None and proc.stderr is not None
+        readers = [
+            threading.Thread(target=pump, args=(proc.stdout, out, False), daemon=True),
+            threading.Thread(target=pump, args=(proc.stderr, err, True), daemon=True),
+        ]
+        for reader in readers:
+            reader.start()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        for reader in readers:
+            reader.join()
+    return subprocess.CompletedProcess(argv, proc.returncode, "".join(out), "".join(err))
+
+
 def run_sections(
     names: list[str],
     *,
@@ -91,13 +127,10 @@ def run_sections(
         print(f"-- section {name}: running bench/{name}.py", flush=True)
         start = time.perf_counter()
         try:
-            proc = subprocess.run(
+            proc = _run_section(
                 [sys.executable, str(script), *_argv(name, quick, backends)],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUTS.get(name, timeout),
-                cwd=HERE.parent,
+                env,
+                TIMEOUTS.get(name, timeout),
             )
         except subprocess.TimeoutExpired:
             results.append(

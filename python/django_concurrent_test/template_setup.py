@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from .creation_effects import mark_backend_skips
@@ -33,6 +33,28 @@ def _count_migrations(counts: dict[str, int]) -> Any:
         pre_migrate.disconnect(dispatch_uid="django_concurrent_test.count")
 
 
+@contextmanager
+def _sqlite_unsynced(alias: str) -> Any:
+    """SQLite syncs the file at every commit, and every migration commits: a template that a
+    crash interrupts is never recovered but built again (it is recorded complete only at the
+    end), so it is migrated with ``synchronous=OFF``. The journal stays, in memory, so a failing
+    migration still rolls back; neither setting is stored in the file, so clones keep SQLite's
+    defaults."""
+    from django.db.backends.signals import connection_created
+
+    def unsynced(sender: Any, connection: Any, **kwargs: Any) -> None:
+        if connection.alias == alias:
+            connection.connection.execute("PRAGMA synchronous = OFF")
+            connection.connection.execute("PRAGMA journal_mode = MEMORY")
+
+    uid = f"django_concurrent_test.unsynced.{alias}"
+    connection_created.connect(unsynced, weak=False, dispatch_uid=uid)
+    try:
+        yield
+    finally:
+        connection_created.disconnect(dispatch_uid=uid)
+
+
 def _build(connection: Any, name: str, verbosity: int, log: Callable[[str], None]) -> None:
     """Django's own create_test_db into the database the engine made (hence keepdb=True)."""
     from django.conf import settings
@@ -44,11 +66,16 @@ def _build(connection: Any, name: str, verbosity: int, log: Callable[[str], None
     creation = connection.creation
     # Silences only Django's "Using existing test database" line; migrate output stays.
     creation.log = lambda message: None
+    sqlite = connection.vendor == "sqlite"
     try:
-        creation.create_test_db(verbosity=verbosity, autoclobber=True, keepdb=True, serialize=False)
+        with _sqlite_unsynced(connection.alias) if sqlite else nullcontext():
+            creation.create_test_db(
+                verbosity=verbosity, autoclobber=True, keepdb=True, serialize=False
+            )
     finally:
         del creation.log
-    if connection.vendor == "sqlite":
+    if sqlite:
+        connection.close()  # the next connection has SQLite's defaults again
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA application_id = {SQLITE_COMPLETE_APPLICATION_ID}")
     settings.DATABASES[connection.alias]["NAME"] = name
