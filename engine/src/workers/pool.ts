@@ -425,8 +425,9 @@ export class WorkerPool {
     this.checkDone();
   }
 
-  /** A retired worker's successor: forked now, it starts with the slot's clones. */
+  /** A retired worker's successor, if work is left: forked now, it starts with the slot's clones. */
   private succeed(retired: Worker): void {
+    if (this.opts.queue.isStopped || this.opts.queue.remaining.length === 0) return this.checkDone();
     const worker = newWorker(retired.slot, retired.generation + 1, this.dir);
     this.workers.set(retired.slot, worker);
     this.launch([worker]);
