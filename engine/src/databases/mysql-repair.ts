@@ -50,7 +50,8 @@ export async function repairClone(
     await conn.query("SET SESSION sql_mode = ?", [trigger.sqlMode ?? DDL_MODE]);
     await conn.query(trigger.create);
   }
-  return (await differingTables(conn, plan, templateSums, differing)).length === 0;
+  // Every table, not only the refilled ones: nothing else may have moved meanwhile.
+  return (await differingTables(conn, plan, templateSums)).length === 0;
 }
 
 async function refill(conn: mysql.PoolConnection, template: string, table: Table): Promise<void> {
@@ -108,19 +109,18 @@ async function samePrograms(conn: mysql.PoolConnection, plan: RepairPlan): Promi
   return true;
 }
 
-/** Tables (of `among`, default all) whose checksum or row count is not the template's. */
+/** Tables whose checksum or row count is not the template's. */
 async function differingTables(
   conn: mysql.PoolConnection,
   plan: RepairPlan,
   templateSums: () => Promise<Map<string, number | null>>,
-  among: readonly Table[] = plan.tables,
 ): Promise<readonly Table[]> {
-  if (among.length === 0) return [];
-  const names = among.map((t) => t.name);
+  if (plan.tables.length === 0) return [];
+  const names = plan.tables.map((t) => t.name);
   const [sums, mine, counts] = await Promise.all([templateSums(), checksums(conn, names), rowCounts(conn, names)]);
   // A checksum the server could not give (null) never counts as equal.
   const same = (table: string): boolean => mine.get(table) != null && mine.get(table) === sums.get(table);
-  return among.filter((t) => counts.get(t.name) !== t.rows || !same(t.name));
+  return plan.tables.filter((t) => counts.get(t.name) !== t.rows || !same(t.name));
 }
 
 /** CHECKSUM TABLE of `tables` in `database` (quoted; default the current one), null where none. */
