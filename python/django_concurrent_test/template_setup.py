@@ -19,6 +19,15 @@ SQLITE_COMPLETE_APPLICATION_ID = 0x44435431
 
 
 @contextmanager
+def _receiving(signal: Any, receiver: Callable[..., None], uid: str) -> Any:
+    """``receiver`` connected to ``signal`` while the block runs."""
+    signal.connect(receiver, weak=False, dispatch_uid=uid)
+    try:
+        yield
+    finally:
+        signal.disconnect(dispatch_uid=uid)
+
+
 def _count_migrations(counts: dict[str, int]) -> Any:
     """Counts migrations applied per alias, from the plan Django passes to pre_migrate."""
     from django.db.models.signals import pre_migrate
@@ -26,14 +35,9 @@ def _count_migrations(counts: dict[str, int]) -> Any:
     def receiver(sender: Any, using: str = "default", plan: Any = None, **kwargs: Any) -> None:
         counts[using] = max(counts.get(using, 0), len(plan or []))
 
-    pre_migrate.connect(receiver, weak=False, dispatch_uid="django_concurrent_test.count")
-    try:
-        yield
-    finally:
-        pre_migrate.disconnect(dispatch_uid="django_concurrent_test.count")
+    return _receiving(pre_migrate, receiver, "django_concurrent_test.count")
 
 
-@contextmanager
 def _sqlite_unsynced(alias: str) -> Any:
     """SQLite syncs the file at every commit, and every migration commits: a template that a
     crash interrupts is never recovered but built again (it is recorded complete only at the
@@ -47,12 +51,7 @@ def _sqlite_unsynced(alias: str) -> Any:
             connection.connection.execute("PRAGMA synchronous = OFF")
             connection.connection.execute("PRAGMA journal_mode = MEMORY")
 
-    uid = f"django_concurrent_test.unsynced.{alias}"
-    connection_created.connect(unsynced, weak=False, dispatch_uid=uid)
-    try:
-        yield
-    finally:
-        connection_created.disconnect(dispatch_uid=uid)
+    return _receiving(connection_created, unsynced, f"django_concurrent_test.unsynced.{alias}")
 
 
 def _build(connection: Any, name: str, verbosity: int, log: Callable[[str], None]) -> None:

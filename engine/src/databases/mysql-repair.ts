@@ -8,7 +8,7 @@
 // Counters stay where the tests left them, as on a clean kept clone (a rollback does not rewind
 // AUTO_INCREMENT either).
 import mysql from "mysql2/promise";
-import { id, withoutCounter, withoutDefiner } from "./mysql-definitions.ts";
+import { COPY_MODE, DDL_MODE, id, withoutCounter, withoutDefiner } from "./mysql-definitions.ts";
 
 type Row = mysql.RowDataPacket;
 
@@ -21,10 +21,6 @@ export interface RepairPlan {
 }
 
 type Table = RepairPlan["tables"][number];
-
-/** Session modes: as when copying rows and making objects (mysql.ts). */
-const DDL_MODE = "NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION";
-const COPY_MODE = `${DDL_MODE},STRICT_ALL_TABLES`;
 
 /**
  * Makes `clone` hold the template's rows again; false (its rows untouched) when its schema is

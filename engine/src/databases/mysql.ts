@@ -12,7 +12,7 @@ import mysql from "mysql2/promise";
 import { decodeRecord, encodeRecord, type DatabaseRecord } from "./records.ts";
 import { DatabaseTemplateException } from "../core/errors.ts";
 import { assertTestDatabaseName } from "../safety/names.ts";
-import { id, withoutDefiner } from "./mysql-definitions.ts";
+import { COPY_MODE, DDL_MODE, id, withoutDefiner } from "./mysql-definitions.ts";
 import { checksums, repairClone } from "./mysql-repair.ts";
 import { LineReader, readRows, writeLine, writeRows } from "./snapshots-mysql.ts";
 import {
@@ -31,10 +31,6 @@ type Row = mysql.RowDataPacket;
 
 /** Where records live where the server has no database comments (MySQL). */
 export const RECORD_TABLE = "django_concurrent_test";
-
-/** Session modes while copying: zero ids stay zero (as mysqldump does), no silent engine swap. */
-const DDL_MODE = "NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION";
-const COPY_MODE = `${DDL_MODE},STRICT_ALL_TABLES`;
 
 interface TablePlan {
   name: string;
