@@ -12,7 +12,16 @@ from django.test import SimpleTestCase, TestCase, TransactionTestCase
 from .models import Note
 
 
-class HangTests(SimpleTestCase):
+class WholeClass(SimpleTestCase):
+    """A class-level fixture of its own keeps a class whole on one worker (never cut into parts
+    by test), so a crash mid-class leaves the tests after it unrun, whatever stored timings say."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+
+
+class HangTests(WholeClass):
     def test_a_hangs(self):
         while True:
             time.sleep(3600)  # sleeps forever
@@ -21,7 +30,7 @@ class HangTests(SimpleTestCase):
         pass
 
 
-class ExitTests(SimpleTestCase):
+class ExitTests(WholeClass):
     def test_a_exits(self):
         os._exit(1)
 
@@ -29,7 +38,7 @@ class ExitTests(SimpleTestCase):
         pass
 
 
-class SigkillTests(SimpleTestCase):
+class SigkillTests(WholeClass):
     def test_a_sigkills_itself(self):
         os.kill(os.getpid(), signal.SIGKILL)
 
@@ -42,7 +51,7 @@ class SegfaultTests(SimpleTestCase):
         ctypes.string_at(0)
 
 
-class FlakyCrashTests(SimpleTestCase):
+class FlakyCrashTests(WholeClass):
     """Kills its worker the first time only: the retry on a fresh worker passes."""
 
     def test_a_passes(self):
