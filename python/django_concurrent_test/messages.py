@@ -138,6 +138,18 @@ class Supervision(TypedDict):
 # --- The bridge and the engine ---------------------------------------------------------------
 
 
+class SettingsInfo(TypedDict):
+    """The project's settings as the safety gate reads them (settings_inspection.py)."""
+
+    debug: bool
+    debugSet: bool
+    settingsModule: str | None
+    installedApps: list[str]
+    # Per alias: engine, name, user, password, host, port, vendor and test (TEST, lower-cased).
+    databases: dict[str, dict[str, Any]]
+    concurrentTestConfig: Any
+
+
 class BridgeHello(TypedDict):
     type: Literal["hello"]
     role: Literal["bridge"]
@@ -148,7 +160,7 @@ class BridgeHello(TypedDict):
     sysPath: list[str]
     djangoVersion: str
     cwd: str
-    settings: dict[str, Any]
+    settings: SettingsInfo
     runnerOptions: NotRequired[RunnerOptions | None]
     labels: NotRequired[list[str] | None]
 

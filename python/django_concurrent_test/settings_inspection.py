@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .messages import SettingsInfo
+
 _DATABASE_KEYS = ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT")
 _TEST_KEYS = ("NAME", "MIRROR", "DEPENDENCIES", "CHARSET", "COLLATION", "TEMPLATE")
 
@@ -19,11 +21,11 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def inspect_settings() -> dict[str, Any]:
+def inspect_settings() -> SettingsInfo:
     from django.conf import settings
     from django.db import connections
 
-    databases: dict[str, Any] = {}
+    databases: dict[str, dict[str, Any]] = {}
     for alias in connections:
         connection = connections[alias]
         config = connection.settings_dict
