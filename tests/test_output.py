@@ -84,6 +84,25 @@ def test_what_tests_print_comes_after_the_database_lines(backend: str, start_met
         assert first_line_with(marker, lines) > last_creating, (marker, output)
 
 
+def test_what_a_test_printed_before_crashing_its_worker_is_not_lost() -> None:
+    """The crash comes before the worker attached, while its output was still held."""
+    code, output, events = run_merged(
+        "printer.tests_crash",
+        "printer.tests.DatabaseTests",
+        "--workers",
+        "2",
+        env={"PRINTING_MIGRATION_PAUSE": "3"},
+    )
+    assert code == 1, output[-3000:]
+    assert "printer.tests_crash.PrintThenCrashTests" in started_before_clones(events), output
+    lines = output.splitlines()
+    last_creating = max(i for i, line in enumerate(lines) if "Creating test database" in line)
+    for marker in ("MARKER-crash-stdout", "MARKER-crash-fd-2"):
+        # Once for the crash and once for its retry on a fresh worker, which crashes again.
+        assert output.count(marker) == 2, (marker, output)
+        assert first_line_with(marker, lines) > last_creating, (marker, output)
+
+
 def test_a_run_without_databases_prints_as_it_goes() -> None:
     """No database to wait for: what a test prints is not held to the end of the run."""
     code, output, _ = run_merged("printer.tests.PrintingTests", "-v", "2", "--workers", "2")

@@ -5,11 +5,14 @@ databases; Django's runner prints "Creating test database..." and the migrations
 whatever tests write. So until a worker attaches to its clones, its file descriptors 1 and 2
 point at temporary files (at the descriptor level: writes from C code and subprocesses are held
 too), and at attach, or when the worker ends without attaching, the held bytes are written out.
-A run whose tests use no database has none to wait for: nothing is held then.
+The files are named by the engine: a worker that dies before attach (a crash, a kill) cannot
+write them out itself, so the engine does. A run whose tests use no database has none to wait
+for: nothing is held then.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -22,6 +25,7 @@ _CHUNK = 1 << 20
 
 # fd -> (the real destination, duplicated; the file holding what was written meanwhile)
 _held: dict[int, tuple[int, IO[bytes]]] = {}
+_NAMES = {1: "stdout", 2: "stderr"}
 
 
 def uses_databases(groups: Iterable[unittest.TestSuite]) -> bool:
@@ -34,8 +38,10 @@ def uses_databases(groups: Iterable[unittest.TestSuite]) -> bool:
     return False
 
 
-def hold() -> None:
-    """Hold what is written to stdout and stderr from now on (once; later calls do nothing)."""
+def hold(prefix: str | None = None) -> None:
+    """Hold what is written to stdout and stderr from now on (once; later calls do nothing):
+    in `<prefix>.stdout` and `<prefix>.stderr` when given (the engine's names), else in
+    anonymous temporary files."""
     if _held:
         return
     _flush_python_streams()
@@ -44,9 +50,18 @@ def hold() -> None:
             real = os.dup(fd)
         except OSError:  # no such descriptor (closed by whoever started us): nothing to hold
             continue
-        spool = tempfile.TemporaryFile()
+        spool = _spool(f"{prefix}.{_NAMES[fd]}" if prefix else None)
         os.dup2(spool.fileno(), fd)
         _held[fd] = (real, spool)
+
+
+def _spool(path: str | None) -> IO[bytes]:
+    if path is None:
+        return tempfile.TemporaryFile()
+    try:
+        return open(path, "w+b")  # closed by _write_out
+    except OSError:  # the engine's folder is gone (a run stopping): held all the same
+        return tempfile.TemporaryFile()
 
 
 def release() -> None:
@@ -72,6 +87,9 @@ def _flush_python_streams() -> None:
 
 
 def _write_out(spool: IO[bytes], fd: int) -> None:
+    if isinstance(spool.name, str):  # the engine's file: written out here, so not by the engine
+        with contextlib.suppress(OSError):
+            os.unlink(spool.name)
     with spool:
         spool.seek(0)
         while chunk := spool.read(_CHUNK):

@@ -283,6 +283,7 @@ class Configure(TypedDict):
     clones: dict[str, CloneSpec]
     serializedAliases: list[str]
     discover: DiscoverRequest
+    heldOutput: NotRequired[str]
     supervision: NotRequired[Supervision]
 
 

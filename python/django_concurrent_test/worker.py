@@ -105,7 +105,8 @@ class Worker:
         # classes meanwhile), every connection still points at a configured database.
         _refuse_connections()
         if not message["clones"] and early_output.uses_databases(self.groups):
-            early_output.hold()  # what tests print comes after Django's database lines
+            # What tests print comes after Django's database lines.
+            early_output.hold(message.get("heldOutput"))
         if spawned or not message["clones"]:
             # Not forked from a bridge that ran the checks already.
             _import_as_checks_do()

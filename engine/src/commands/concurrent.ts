@@ -16,6 +16,7 @@ import type { BridgeHello, Discovered } from "../protocol/messages.ts";
 import { ConsoleReporter } from "../reporters/console.ts";
 import { EventLog } from "../reporters/eventlog.ts";
 import { HeldOutput } from "../reporters/held-output.ts";
+import type { OutputStream } from "../workers/early-output.ts";
 import { reportersFor } from "../reporters/index.ts";
 import { ProgressReporter, type Terminal } from "../reporters/progress.ts";
 import { isPytestRun, relayToPytest } from "../reporters/pytest-relay.ts";
@@ -58,6 +59,8 @@ export class ConcurrentRun {
   private readonly eventLog: EventLog | undefined;
   private readonly progress: ProgressReporter;
   private readonly held: HeldOutput;
+  /** What workers lost before attach had held: written out in the same place as `held`. */
+  private readonly lostOutput: Record<OutputStream, HeldOutput>;
   private readonly console: ConsoleReporter | undefined;
   private readonly registry = new BackendRegistry();
   private readonly interrupts: Interrupts;
@@ -95,6 +98,7 @@ export class ConcurrentRun {
       intervalSeconds: config.progressInterval,
     });
     this.held = new HeldOutput(this.progress.write);
+    this.lostOutput = { stdout: new HeldOutput(input.stdout), stderr: new HeldOutput(this.progress.write) };
     this.console = this.pytestRun
       ? undefined
       : new ConsoleReporter(this.results, {
@@ -220,6 +224,7 @@ export class ConcurrentRun {
       refreshSlot: (slot) => this.clones!.recreate(slot),
       onKeyboardInterrupt: (test) => this.interrupts.interrupt("SIGINT", `KeyboardInterrupt raised by ${test}`),
       onEvent: (event) => this.eventLog?.write(event),
+      onEarlyOutput: (stream, text) => this.lostOutput[stream].write(text),
     });
     // Workers start now and run database-free classes while the databases are made.
     if (this.startEarly) {
@@ -231,8 +236,15 @@ export class ConcurrentRun {
   /** Workers stop once, before any database they may hold is dropped: gracefully once they had
    * their clones (the tests' teardown comes first), at once otherwise. */
   private stopWorkers(graceMs?: number): Promise<void> {
-    this.workersStopped ??= this.pool?.stop(graceMs).catch(() => undefined) ?? Promise.resolve();
+    this.workersStopped ??= (this.pool?.stop(graceMs).catch(() => undefined) ?? Promise.resolve()).then(() =>
+      this.releaseLostOutput(),
+    );
     return this.workersStopped;
+  }
+
+  private releaseLostOutput(): void {
+    this.lostOutput.stdout.release();
+    this.lostOutput.stderr.release();
   }
 
   private slots(): number[] {
@@ -307,6 +319,7 @@ export class ConcurrentRun {
     pool.attachDatabases(this.slotDatabases!, serialized, { freshWorkers });
     if (!this.startEarly) this.results.phaseStart("tests");
     this.held.release();
+    this.releaseLostOutput();
     this.progress.start({
       total: this.plan!.items.reduce((sum, item) => sum + item.record.tests.length, 0),
       current: () => pool.current(),

@@ -269,6 +269,8 @@ export type ToWorker =
       clones: Record<string, CloneSpec>;
       serializedAliases: string[];
       discover: { labels: string[]; options: DjangoOptions };
+      /** Path prefix of the files holding what tests write before attach (recovered if the worker dies first). */
+      heldOutput?: string;
       /** Heartbeat interval, and where faulthandler writes stacks (fatal signal or SIGUSR1). */
       supervision?: { heartbeatSeconds: number; stackFile: string };
     }

@@ -83,6 +83,7 @@ export class Handshake {
       type: "configure",
       ...this.configure,
       clones: this.databases?.get(hello.slot) ?? {},
+      heldOutput: worker.heldOutput,
       supervision: { heartbeatSeconds: this.heartbeatSeconds, stackFile: worker.stackFile },
     });
     return worker;

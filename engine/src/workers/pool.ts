@@ -20,6 +20,7 @@ import type { FromWorker, OutcomeEvent, TestClassInfo } from "../protocol/messag
 import type { RunResults } from "../results/run-results.ts";
 import type { WorkQueue } from "../scheduling/queue.ts";
 import type { Timings } from "../scheduling/timings.ts";
+import { type EarlyOutputSink, recoverEarlyOutput } from "./early-output.ts";
 import { Handshake, type ConfigureBase, type HandshakeHost } from "./handshake.ts";
 import type { Incident, WorkerEvent } from "./incidents.ts";
 import { describeExit, Losses, needsFreshClones } from "./losses.ts";
@@ -51,6 +52,8 @@ interface PoolSettings {
   refreshSlot?: (slot: number) => Promise<void>;
   /** Told of every worker lost and of every retry's result (the event log). */
   onEvent?: (event: WorkerEvent) => void;
+  /** What a worker lost before attach still held (default: this process's stdout and stderr). */
+  onEarlyOutput?: EarlyOutputSink;
   /** A test raised KeyboardInterrupt: the run ends as on Ctrl-C (default: interrupt the pool). */
   onKeyboardInterrupt?: (test: string) => void;
   /** Seconds between heartbeats (default 1). */
@@ -83,6 +86,8 @@ export type PoolOptions = PoolSettings &
 export class WorkerStartError extends ConcurrentTestError {
   override readonly exitCode: number = 1;
 }
+
+const writeToProcess: EarlyOutputSink = (stream, text) => process[stream].write(text);
 
 const FAILED = new Set<OutcomeEvent["outcome"]>(["failure", "error", "unexpectedSuccess"]);
 
@@ -399,6 +404,7 @@ export class WorkerPool {
     if (worker.handled) return;
     worker.handled = true;
     if (worker.exitWait) clearTimeout(worker.exitWait);
+    recoverEarlyOutput(worker.heldOutput, this.opts.onEarlyOutput ?? writeToProcess);
     const previous = worker.state;
     worker.state = "lost";
     if (this.workers.get(worker.slot) !== worker) return; // an earlier generation

@@ -53,6 +53,8 @@ export interface Worker {
   retiring?: boolean;
   /** Where faulthandler writes its stacks (one file per worker, in the pool's directory). */
   stackFile: string;
+  /** Path prefix of the files holding what its tests write before attach (early-output.ts). */
+  heldOutput: string;
 }
 
 export function newWorker(slot: number, generation: number, dir: string): Worker {
@@ -72,6 +74,7 @@ export function newWorker(slot: number, generation: number, dir: string): Worker
     closed: false,
     handled: false,
     stackFile: path.join(dir, `stack-${slot}-${generation}.txt`),
+    heldOutput: path.join(dir, `held-${slot}-${generation}`),
   };
 }
 
