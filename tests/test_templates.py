@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -216,15 +217,35 @@ def _kill_once_workers_run(proc: subprocess.Popen[str], log: Path) -> None:
     proc.wait(timeout=30)
 
 
+def _orphaned_pool_dirs() -> list[str]:
+    """The engine's pool folders (its pid in the name) whose engine is gone, in the temporary
+    directory the runs were given (conftest.py sets TMPDIR after tempfile may have cached one)."""
+    return [
+        entry.name
+        for entry in Path(os.environ.get("TMPDIR") or tempfile.gettempdir()).glob("dct-*-*")
+        if entry.name.split("-")[1].isdigit() and not _running(entry.name.split("-")[1])
+    ]
+
+
+def _running(pid: str) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie has exited
+
+
 @pytest.mark.parametrize("backend", SERVERS, indirect=True)
 def test_a_run_killed_with_sigkill_leaves_no_orphans_after_the_next_run(backend, tmp_path):
     before = server_databases(backend)
     _kill_once_workers_run(_start_slow_run(backend, tmp_path / "a.jsonl"), tmp_path / "a.jsonl")
     orphans = server_databases(backend) - before
     assert len(orphans) == 3, orphans  # the template and two clones, nobody left to drop them
+    assert _orphaned_pool_dirs()  # the workers' socket and files: nobody left to remove them
     after = run_concurrent(TEMPLATING, "--workers", "2", db=backend)
     assert after.returncode == 0, after.output[-3000:]
     assert server_databases(backend) == before
+    assert _orphaned_pool_dirs() == []
 
     # And `cleanup` does the same without a run.
     _kill_once_workers_run(_start_slow_run(backend, tmp_path / "b.jsonl"), tmp_path / "b.jsonl")
@@ -232,6 +253,7 @@ def test_a_run_killed_with_sigkill_leaves_no_orphans_after_the_next_run(backend,
     report = cleanup(TEMPLATING, backend)
     assert report.count("dropped ") >= 3 and "is gone" in report
     assert server_databases(backend) == before
+    assert _orphaned_pool_dirs() == []
 
 
 @pytest.mark.mariadb

@@ -2,11 +2,11 @@
 // that tie timings and baselines to their run. The black-box refusals are in
 // tests/test_safety.py and tests/test_edges.py.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, connect, type Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { resolveConfig } from "../src/config/resolve.ts";
 import { ConfigError, SecurityException } from "../src/core/errors.ts";
 import { Channel, ProtocolError } from "../src/protocol/channel.ts";
@@ -18,6 +18,16 @@ import { checkConnectionRoom } from "../src/databases/privileges.ts";
 import { parseShard } from "../src/config/shard.ts";
 import { selectShard } from "../src/scheduling/sharding.ts";
 import { saveTimings, shardTimingsPath, timingsPath } from "../src/scheduling/timings.ts";
+
+/** Folders the tests made, removed when the file is done. */
+const made: string[] = [];
+after(() => Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "dct-edges-"));
+  made.push(dir);
+  return dir;
+}
 
 function config(cli: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}, settingsConfig: unknown = null) {
   return resolveConfig({ cli: { workers: 2, ...cli }, labels: [], env, settingsConfig });
@@ -95,7 +105,7 @@ test("more shards than test classes is refused with the number that would work",
         tests: [{ id: `app.tests.T${index}.test` }],
       }) as TestClassInfo,
   );
-  const dir = await mkdtemp(path.join(os.tmpdir(), "dct-edges-"));
+  const dir = await tempDir();
   await assert.rejects(selectShard(classes, { index: 1, total: 3 }, dir, new RunResults()), {
     message: "--shard 1/3 splits the suite into more parts than its 2 test classes",
     hint: "use at most 2 shards for this selection of tests",
@@ -161,7 +171,7 @@ test("an unreadable line closes the channel with the reason instead of leaving a
 });
 
 test("a shard writes its timings beside the common input, which it leaves alone", async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "dct-edges-"));
+  const dir = await tempDir();
   const results = new RunResults();
   const info = { index: 0, label: "app.tests.T", kind: "TestCase", tests: [{ id: "app.tests.T.test" }] };
   results.classStarted(info as TestClassInfo, 1);

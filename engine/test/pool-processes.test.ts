@@ -1,13 +1,15 @@
 // The fork launcher against a scripted bridge over a real socket: one forkWorkers request for
-// many slots, each pid from `forked`, each exit from `workerExited` (signal numbers as names).
+// many slots, each pid from `forked`, each exit from `workerExited` (signal numbers as names);
+// and the pool's folder, which a killed run leaves for the next to remove.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { Channel } from "../src/protocol/channel.ts";
 import type { FromBridge, ToBridge } from "../src/protocol/messages.ts";
+import { makePoolDir } from "../src/workers/pool-dirs.ts";
 import { ForkLauncher, type ProcessExit } from "../src/workers/processes.ts";
 import { until } from "./helpers/fake-worker-pool.ts";
 
@@ -47,4 +49,24 @@ test("the fork launcher asks the bridge once and routes each pid and exit to its
   channel.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("a run's pool folder is named by its pid; the next run removes those of engines that are gone", () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "dct-fork-"));
+  try {
+    // A pid no process has (above Linux's pid_max), the folder of a live process, an unrelated one.
+    const gone = path.join(tmp, "dct-99999999-AbC123");
+    const live = path.join(tmp, `dct-${process.ppid}-XyZ789`);
+    const other = path.join(tmp, "dct-edges-AbC123");
+    for (const dir of [gone, live, other]) mkdirSync(dir);
+    writeFileSync(path.join(gone, "stack-1-1.txt"), "");
+    const made = makePoolDir(tmp);
+    assert.match(path.basename(made), new RegExp(`^dct-${process.pid}-[A-Za-z0-9]{6}$`));
+    assert.deepEqual(
+      readdirSync(tmp).sort(),
+      [path.basename(made), "dct-edges-AbC123", `dct-${process.ppid}-XyZ789`].sort(),
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });

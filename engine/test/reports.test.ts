@@ -1,7 +1,7 @@
 // JUnit XML, benchmark summary, HTML report and merge-reports, on runs whose numbers are known.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
@@ -26,6 +26,7 @@ function xmllint(xml: string): { status: number | null; output: string } {
   const r = spawnSync("xmllint", ["--noout", "--schema", XSD, file], {
     encoding: "utf8",
   });
+  rmSync(dir, { recursive: true, force: true });
   assert.ok(!r.error, `xmllint is needed (Debian's libxml2-utils; make test installs it): ${r.error?.message}`);
   return { status: r.status, output: r.stderr };
 }

@@ -19,7 +19,9 @@ import { projectKey, sweepRunDirs, workRoot } from "../databases/work-dirs.ts";
 import { removeSnapshots, snapshotsDir } from "../databases/snapshots.ts";
 import { TIMINGS_DIR } from "../scheduling/timings.ts";
 import { existsSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { removeOrphanedPoolDirs } from "../workers/pool-dirs.ts";
 
 export interface CleanupOptions {
   /** Also drop the template cache (what --keepdb kept). */
@@ -116,10 +118,11 @@ function reportActions(actions: SweepAction[], options: CleanupOptions): number 
   return failed;
 }
 
-/** SQLite: private work directories of killed runs, and with --all this project's cache.
- * Returns how many were removed; only a directory that existed and is gone is reported. */
+/** Private directories of killed runs (SQLite's work directories, the workers' pool folders),
+ * and with --all this project's SQLite cache. Returns how many were removed; only a directory
+ * that existed and is gone is reported. */
 function removeWorkDirs(cwd: string, settings: ProjectSettings, options: CleanupOptions): number {
-  const removed = sweepRunDirs(workRoot());
+  const removed = [...sweepRunDirs(workRoot()), ...removeOrphanedPoolDirs(os.tmpdir())];
   for (const dir of removed) options.write(`removed ${dir}: its run is gone\n`);
   const cache = options.all ? projectCacheDir(cwd, settings) : undefined;
   if (!cache || !existsSync(cache)) return removed.length;

@@ -43,7 +43,8 @@ export function processStartTime(pid: number): number | null {
 /** USER_HZ: 100 on every Linux architecture Node runs on. */
 const CLOCK_TICKS = 100;
 
-function pidExists(pid: number): boolean {
+/** Whether a process of that pid runs (one we may not signal counts; a zombie does not). */
+export function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {

@@ -9,9 +9,8 @@
 // A lost worker (crashed, or killed for a timeout or for being frozen) is replaced by a fresh one
 // in the same clone slot (with fresh clones if the class may have left rows behind), which takes
 // any retry first. A worker that cannot start at all fails the run at once.
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import type { SlotDatabases } from "../databases/clones.ts";
 import { ConcurrentTestError } from "../core/errors.ts";
@@ -32,6 +31,7 @@ import {
   type WorkerLauncher,
 } from "./processes.ts";
 import { hungAfter, killWorker, Supervisor, type Verdict } from "./supervision.ts";
+import { makePoolDir } from "./pool-dirs.ts";
 import { isUnwanted, newWorker, type Worker } from "./worker.ts";
 
 interface PoolSettings {
@@ -122,7 +122,7 @@ export class WorkerPool {
   readyAt?: number;
 
   constructor(private readonly opts: PoolOptions) {
-    this.dir = mkdtempSync(path.join(os.tmpdir(), "dct-"));
+    this.dir = makePoolDir();
     this.socketPath = path.join(this.dir, "workers.sock");
     this.clock = { ...CLOCK, ...opts.clock };
     this.launcher = "launcher" in opts ? opts.launcher : launcherFor(opts);

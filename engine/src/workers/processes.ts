@@ -3,8 +3,8 @@
 // exit status from it; spawn starts `python -m django_concurrent_test.worker` itself. The pool
 // only talks to the WorkerLauncher interface, so a test can hand it fake workers instead.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import os from "node:os";
+import { pidExists } from "../databases/owner.ts";
 import type { Channel } from "../protocol/channel.ts";
 import type { FromBridge, ToBridge } from "../protocol/messages.ts";
 
@@ -98,7 +98,7 @@ export class ForkLauncher implements WorkerLauncher {
   }
 
   isAlive(pid: number): boolean {
-    return alive(pid);
+    return pidExists(pid);
   }
 
   async settle(timeoutMs: number): Promise<void> {
@@ -134,7 +134,7 @@ export class SpawnLauncher implements WorkerLauncher {
   }
 
   isAlive(pid: number): boolean {
-    return alive(pid);
+    return pidExists(pid);
   }
 
   async settle(): Promise<void> {}
@@ -146,19 +146,5 @@ function signalQuietly(pid: number, signal: NodeJS.Signals): boolean {
     return true;
   } catch {
     return false; // already gone
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie (exited, not yet reaped by its parent) is gone for our purposes.
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-  } catch {
-    return true;
   }
 }
