@@ -30,7 +30,8 @@ SUMMARY = re.compile(
     r"\[CONCURRENT\] Tests completed in (\d+\.\d)s \((\d+)% (faster|slower) than sequential, "
     r"(estimated|measured)\)\n"
     r"\[CONCURRENT\] Worker utilization: (\d+)%\n"
-    r"\[CONCURRENT\] Database operations: (\d+) clones?, (\d+) errors?\n"
+    r"\[CONCURRENT\] Database operations: (\d+) clones?"
+    r"(?:, (\d+) in-memory cop(?:y|ies) loaded by the workers)?, (\d+) errors?\n"
     r"\[CONCURRENT\] Breakdown: discovery \d+\.\ds, template \d+\.\ds, clones \d+\.\ds, "
     r"worker start \d+\.\ds, tests \d+\.\ds, teardown \d+\.\ds$",
     re.M,
@@ -187,11 +188,14 @@ def test_benchmark_summary_numbers_and_a_measured_sequential_baseline(tmp_path):
     first = run_concurrent(project, "--workers", "2", "--benchmark")
     match = SUMMARY.search(first.stdout)
     assert match, first.stdout
-    tests, workers, _wall, _pct, _direction, how, utilization, clones, errors = match.groups()
+    tests, workers, _wall, _pct, _direction, how, utilization, clones, in_memory, errors = (
+        match.groups()
+    )
     assert int(tests) == 49 and f"Ran {tests} tests" in first.stderr
     assert int(workers) == 2 and how == "estimated"
     assert 50 <= int(utilization) <= 100
-    assert (int(clones), int(errors)) == (0, 0)  # SQLite in memory: each worker loads its own
+    # SQLite in memory: no clone on disk; each worker loads its own copy of the template.
+    assert (int(clones), in_memory, int(errors)) == (0, "2", 0)
     assert "[CONCURRENT] Slowest classes:" in first.stdout
     assert re.search(
         r"^\[CONCURRENT\]\s+0\.\ds  timed\.tests\.AlphaTests \(6 tests, worker \d\)$",
@@ -221,7 +225,7 @@ def test_reports_on_postgres_count_the_clones(tmp_path, backend):
     assert run.returncode == 1
     match = SUMMARY.search(run.stdout)
     assert match, run.output[-3000:]
-    assert (match.group(8), match.group(9)) == ("2", "0")
+    assert (match.group(8), match.group(9), match.group(10)) == ("2", None, "0")
     assert xmllint(report).returncode == 0
     assert junit_cases(report)[("edge.tests.DatabaseTests", "test_reads")] == "passed"
     assert server_databases(backend) == before

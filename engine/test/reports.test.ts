@@ -293,6 +293,14 @@ test("benchmark: the description's four lines, every number from the run", () =>
   assert.equal(lines[7], "[CONCURRENT]   6.0s  app.tests.B (2 tests, worker 2)");
 });
 
+test("benchmark: SQLite in-memory databases the workers load are counted apart from clones", () => {
+  const run = { ...fixtureRun(), clones: { clones: 0, errors: 0, inMemory: 4 } };
+  assert.equal(
+    benchmarkLines(run, benchmarkFigures(run, null))[3],
+    "[CONCURRENT] Database operations: 0 clones, 4 in-memory copies loaded by the workers, 0 errors",
+  );
+});
+
 test("benchmark: a stored sequential measurement replaces the estimate; slower runs say so", () => {
   const run = fixtureRun();
   const measured = benchmarkLines(run, benchmarkFigures(run, { seconds: 44, tests: 5, measured: "" }));

@@ -47,6 +47,8 @@ export interface CloneStats {
   /** Copies of a template made (a repair that failed counts as a copy), and failed operations. */
   clones: number;
   errors: number;
+  /** SQLite in-memory test databases, one per slot, that the workers load from the template themselves. */
+  inMemory: number;
   /** Kept clones used as they were, and kept clones tests wrote to, put back in place. */
   reused: number;
   repaired: number;
@@ -66,7 +68,7 @@ function cloneRecord(template: Template, fields: Pick<DatabaseRecord, "complete"
 export class CloneSet {
   private readonly made: Made[] = [];
   /** How this run's clones were made, for the benchmark summary and the event log. */
-  readonly stats: CloneStats = { clones: 0, errors: 0, reused: 0, repaired: 0 };
+  readonly stats: CloneStats = { clones: 0, errors: 0, inMemory: 0, reused: 0, repaired: 0 };
   /** Stale clones of earlier runs being dropped beside the tests; awaited at the end. */
   private readonly staleDrops: Promise<unknown>[] = [];
 
@@ -138,6 +140,7 @@ export class CloneSet {
               loadIntoMemoryFrom: template.name,
             });
           }
+          this.stats.inMemory += slots.length;
           continue;
         }
         const claimed = await this.claim(template, slots.length);

@@ -35,7 +35,7 @@ export interface BenchmarkFigures {
   sequential: { seconds: number; measured: boolean } | null;
   /** 1 - wall / sequential (negative when slower). */
   saved: number | null;
-  clones: { clones: number; errors: number };
+  clones: { clones: number; errors: number; inMemory?: number };
 }
 
 function phaseSeconds(run: RunData, name: keyof RunData["phases"]): number {
@@ -108,7 +108,7 @@ export function benchmarkLines(run: RunData, figures: BenchmarkFigures): string[
   }
   add(`Tests completed in ${s1(figures.wallSeconds)}${comparison}`);
   add(`Worker utilization: ${figures.utilization === null ? "n/a" : `${Math.round(figures.utilization * 100)}%`}`);
-  add(`Database operations: ${plural(figures.clones.clones, "clone")}, ${plural(figures.clones.errors, "error")}`);
+  add(`Database operations: ${databaseOperations(figures.clones)}`);
   const p = figures.phases;
   add(
     `Breakdown: discovery ${s1(p.discovery)}, template ${s1(p.template)}, clones ${s1(p.clones)}, ` +
@@ -154,4 +154,12 @@ export class BenchmarkReporter implements Reporter {
     const figures = benchmarkFigures(run, baseline);
     ctx.stdout(benchmarkLines(run, figures).join("\n") + "\n");
   }
+}
+
+/** "4 clones, 0 errors"; SQLite in-memory databases the workers load are named apart. */
+function databaseOperations(stats: RunData["clones"]): string {
+  const inMemory = stats.inMemory ?? 0;
+  const loaded =
+    inMemory > 0 ? `, ${inMemory} in-memory ${inMemory === 1 ? "copy" : "copies"} loaded by the workers` : "";
+  return `${plural(stats.clones, "clone")}${loaded}, ${plural(stats.errors, "error")}`;
 }

@@ -66,7 +66,7 @@ export interface RunData {
   workerReady: Record<string, number>;
   testsRun: number;
   counts: Record<Outcome, number>;
-  clones: { clones: number; errors: number };
+  clones: { clones: number; errors: number; inMemory?: number };
   classes: ClassData[];
 }
 

@@ -11,7 +11,7 @@ export interface ReportContext {
   /** Workers the run used (min of the configured count and the number of classes). */
   workers: number;
   /** Clone operations made and failed. */
-  cloneStats: { clones: number; errors: number };
+  cloneStats: { clones: number; errors: number; inMemory?: number };
   stdout: (text: string) => void;
   stderr: (text: string) => void;
 }
