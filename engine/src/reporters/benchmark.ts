@@ -5,7 +5,7 @@
 //   [CONCURRENT] Worker utilization: 87%
 //   [CONCURRENT] Database operations: 156 clones, 0 errors
 // followed by where the time went and the slowest classes.
-import type { Reporter, ReportContext } from "./reporter.ts";
+import type { CloneCounts, Reporter, ReportContext } from "./reporter.ts";
 import { buildRunData, busySeconds, type RunData } from "./report-data.ts";
 import { loadSequentialBaseline, selectionKey, type SequentialBaseline } from "./sequential-baseline.ts";
 
@@ -35,7 +35,7 @@ export interface BenchmarkFigures {
   sequential: { seconds: number; measured: boolean } | null;
   /** 1 - wall / sequential (negative when slower). */
   saved: number | null;
-  clones: { clones: number; errors: number; inMemory?: number };
+  clones: CloneCounts;
 }
 
 function phaseSeconds(run: RunData, name: keyof RunData["phases"]): number {
@@ -157,7 +157,7 @@ export class BenchmarkReporter implements Reporter {
 }
 
 /** "4 clones, 0 errors"; SQLite in-memory databases the workers load are named apart. */
-function databaseOperations(stats: RunData["clones"]): string {
+function databaseOperations(stats: CloneCounts): string {
   const inMemory = stats.inMemory ?? 0;
   const loaded =
     inMemory > 0 ? `, ${inMemory} in-memory ${inMemory === 1 ? "copy" : "copies"} loaded by the workers` : "";

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Outcome } from "../protocol/messages.ts";
 import type { ClassRecord, Phase, RunResults, TestRecord } from "../results/run-results.ts";
-import type { ReportContext } from "./reporter.ts";
+import type { CloneCounts, ReportContext } from "./reporter.ts";
 
 export const REPORT_DATA_VERSION = 1;
 
@@ -66,7 +66,7 @@ export interface RunData {
   workerReady: Record<string, number>;
   testsRun: number;
   counts: Record<Outcome, number>;
-  clones: { clones: number; errors: number; inMemory?: number };
+  clones: CloneCounts;
   classes: ClassData[];
 }
 

@@ -4,14 +4,20 @@ import type { RunConfig } from "../config/resolve.ts";
 import type { BridgeHello } from "../protocol/messages.ts";
 import type { RunResults } from "../results/run-results.ts";
 
+/** Clone operations made and failed; SQLite in-memory copies the workers load, when any. */
+export interface CloneCounts {
+  clones: number;
+  errors: number;
+  inMemory?: number;
+}
+
 export interface ReportContext {
   results: RunResults;
   config: RunConfig;
   hello: BridgeHello;
   /** Workers the run used (min of the configured count and the number of classes). */
   workers: number;
-  /** Clone operations made and failed. */
-  cloneStats: { clones: number; errors: number; inMemory?: number };
+  cloneStats: CloneCounts;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
 }
